@@ -1,0 +1,53 @@
+# Pizarra: `make demo` serves the demo, `make test` runs the whole suite.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+SIMULATOR_PORT ?= 5001
+export PIZARRA_ENV ?= development
+export SENCE_SIMULATOR_URL ?= http://127.0.0.1:$(SIMULATOR_PORT)/rce
+export PUBLIC_BASE_URL ?= http://localhost:$(PORT)
+
+.PHONY: demo test test-sqlite test-postgres lint bench install browser clean
+
+$(BIN)/activate:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/flask --app wsgi seed-demo
+	@echo "Simulador SENCE en http://127.0.0.1:$(SIMULATOR_PORT) · Pizarra en http://localhost:$(PORT)"
+	@trap 'kill 0' EXIT; \
+	  $(BIN)/flask --app app.simulator.wsgi run --host 127.0.0.1 --port $(SIMULATOR_PORT) & \
+	  while sleep 60; do $(BIN)/flask --app wsgi sweep >/dev/null 2>&1 || true; done & \
+	  $(BIN)/flask --app wsgi run --host 0.0.0.0 --port $(PORT)
+
+# Browser tests need Debian's Chromium; install it when missing (root on CI and dev machines).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+test: install browser
+	$(BIN)/ruff check .
+	@echo "== the suite on SQLite"
+	env -u TEST_DATABASE_URL $(BIN)/pytest -q
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "== the same suite on PostgreSQL"; \
+	  $(BIN)/pytest -q; \
+	else echo "TEST_DATABASE_URL is not set: the PostgreSQL run is skipped"; fi
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: install
+	bash bench/run.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

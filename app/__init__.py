@@ -1,0 +1,158 @@
+"""Pizarra: application factory."""
+
+import logging
+from importlib import import_module
+
+from flask import Flask, current_app, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
+
+from app.config import load_config
+from app.extensions import csrf, db, limiter, login_manager, migrate
+
+BLUEPRINTS = ("health", "auth", "courses", "sence", "admin", "reports", "notify")
+# Every model module, so that metadata (create_all, Alembic) sees every table.
+MODEL_MODULES = ("auth", "courses", "sence", "notify")
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=True)
+    app.config.update(load_config(overrides))
+    if app.config["PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        proxies = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    _init_extensions(app)
+    for name in BLUEPRINTS:
+        module = import_module(f"app.{name}.views")
+        app.register_blueprint(module.bp)
+    _register_error_pages(app)
+    _register_template_helpers(app)
+    from app.security import init_security
+
+    init_security(app)
+    from app.cli import register_cli
+
+    register_cli(app)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    for name in MODEL_MODULES:
+        import_module(f"app.{name}.models")
+    db.init_app(app)
+    app.teardown_appcontext(_release_session)  # runs before Flask-SQLAlchemy's own session.remove()
+    migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR", "migrations")),
+                     render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Ingresa para continuar."
+    login_manager.login_message_category = "info"
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from app.auth.service import load_user
+
+    login_manager.user_loader(load_user)
+
+
+ERROR_TEXT = {
+    400: ("Solicitud no válida", "Los datos enviados no se pudieron leer. Vuelve atrás e inténtalo de nuevo."),
+    403: ("Acceso denegado", "No tienes permiso para ver esta página."),
+    404: ("Página no encontrada", "La dirección no existe o el elemento fue eliminado."),
+    405: ("Método no permitido", "Esta dirección no acepta ese tipo de solicitud."),
+    413: ("Archivo demasiado grande", "El archivo supera el tamaño máximo permitido."),
+    429: ("Demasiados intentos", "Hiciste demasiadas solicitudes seguidas. Espera un momento e inténtalo de nuevo."),
+    500: ("Error interno", "Ocurrió un error inesperado. Ya quedó registrado; inténtalo de nuevo en un momento."),
+}
+
+
+def _error_page(code: int, message: str | None = None):
+    title, text = ERROR_TEXT.get(code, ("Error", "Ocurrió un error."))
+    if request.headers.get("HX-Request"):
+        return render_template("_error.html", title=title, message=message or text), code
+    return render_template("error.html", code=code, title=title, message=message or text), code
+
+
+def _discard_session() -> None:
+    """Roll back the request's session; if the database connection died (restart, failover), drop it unrolled.
+
+    Otherwise the ROLLBACK on a dead connection raises past our error pages and the user gets Werkzeug's
+    English 500 (even after a committed SENCE answer).
+    """
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        current_app.logger.warning("database connection lost; session discarded", exc_info=True)
+        db.session().invalidate()
+
+
+def _release_session(exc) -> None:
+    try:
+        db.session.remove()
+    except SQLAlchemyError:
+        current_app.logger.warning("database connection lost at the end of a request", exc_info=True)
+        db.session().invalidate()
+        db.session.registry.clear()
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(err):
+        return _error_page(400, "El formulario expiró o no es válido. Recarga la página e inténtalo de nuevo.")
+
+    @app.errorhandler(429)
+    def throttled(err):
+        if request.endpoint == "auth.login":
+            from app.auth.forms import LoginForm
+
+            return render_template("auth/login.html", form=LoginForm(), error=err.description), 429
+        return _error_page(429)
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException):
+        description = err.description if getattr(err, "pizarra_message", False) else None
+        return _error_page(err.code or 500, description)
+
+    @app.errorhandler(Exception)
+    def unexpected(err: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        _discard_session()
+        return _error_page(500)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from app.timeutil import format_chile
+
+    app.jinja_env.filters["chile"] = format_chile
+    app.jinja_env.globals["nav_items"] = _nav_items
+    app.jinja_env.globals["course_tab_items"] = _course_tab_items
+
+
+ADMIN_NAV = (("admin.courses", "Cursos"), ("admin.users", "Usuarios"), ("sence.otecs", "OTEC y SENCE"),
+             ("reports.live", "En vivo"), ("notify.outbox", "Correos"))
+# Per-course admin pages that take `course_id`; each blueprint's endpoint shows up once it exists.
+COURSE_TABS = (("sence.course_settings", "SENCE"), ("courses.lessons_edit", "Lecciones"),
+               ("reports.attendance", "Asistencia"))
+
+
+def _existing(items):
+    return [(endpoint, label) for endpoint, label in items if endpoint in current_app.view_functions]
+
+
+def _nav_items():
+    """Navigation links for the signed-in user's role (base layout)."""
+    if not current_user.is_authenticated:
+        return []
+    items = [("courses.dashboard", "Mis cursos")]
+    if current_user.is_admin:
+        items += list(ADMIN_NAV)
+    return _existing(items)
+
+
+def _course_tab_items():
+    return _existing(COURSE_TABS)
