@@ -1,0 +1,79 @@
+"""Server-side access rules: admins everything, instructors their courses, participants their enrolments."""
+
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import lazyload
+
+from app.courses.models import Course, Enrollment, course_instructors
+from app.extensions import db
+
+
+def role_required(*roles: str):
+    """Signed-out users go to the sign-in page; a wrong role gets 403."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapper(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+admin_required = role_required("admin")
+
+
+def teaches(user, course_id: int) -> bool:
+    return db.session.execute(
+        select(course_instructors.c.course_id).where(
+            course_instructors.c.course_id == course_id, course_instructors.c.user_id == user.id
+        )
+    ).first() is not None
+
+
+def enrollment_of(user, course_id: int) -> Enrollment | None:
+    return db.session.execute(
+        select(Enrollment).where(Enrollment.course_id == course_id, Enrollment.user_id == user.id)
+    ).scalar_one_or_none()
+
+
+def can_view_course(user, course_id: int) -> bool:
+    if user.is_admin:
+        return True
+    if user.is_instructor:
+        return teaches(user, course_id)
+    return enrollment_of(user, course_id) is not None
+
+
+def can_edit_course(user, course_id: int) -> bool:
+    """Editing content: admins, and instructors of that course."""
+    return user.is_admin or (user.is_instructor and teaches(user, course_id))
+
+
+def course_or_404(course_id: int) -> Course:
+    # Instructors load when asked for, not with every course page view (Course.instructors is selectin).
+    course = db.session.get(Course, course_id, options=[lazyload(Course.instructors)])
+    if course is None:
+        abort(404)
+    return course
+
+
+def viewable_course_or_abort(course_id: int) -> Course:
+    course = course_or_404(course_id)
+    if not can_view_course(current_user, course_id):
+        abort(403)
+    return course
+
+
+def editable_course_or_abort(course_id: int) -> Course:
+    course = course_or_404(course_id)
+    if not can_edit_course(current_user, course_id):
+        abort(403)
+    return course
