@@ -1,0 +1,189 @@
+"""SENCE records: OTECs and their tokens, per-course settings, attempts, sessions and the exchange log.
+
+States (DESIGN.md): attempt pending -> succeeded | failed; "abandoned" is derived (pending and older than
+ABANDON_AFTER). Session open -> closed | close_failed; "expired" is derived (open and past expires_at).
+"""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.timeutil import UTCDateTime, utcnow
+
+ABANDON_AFTER = timedelta(minutes=15)
+ENVIRONMENTS = ("simulator", "test", "production")
+
+
+class Otec(db.Model):
+    __tablename__ = "otecs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    rut: Mapped[str] = mapped_column(String(10), unique=True)  # normalized 76123456-7
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+
+    tokens = relationship("SenceToken", back_populates="otec", order_by="SenceToken.added_at")
+
+
+class SenceToken(db.Model):
+    """An OTEC's RCE token, encrypted at rest (Fernet); only `hint` (8FCF…4F8F) is ever shown."""
+
+    __tablename__ = "sence_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    otec_id: Mapped[int] = mapped_column(ForeignKey("otecs.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    token_encrypted: Mapped[str] = mapped_column(Text)
+    hint: Mapped[str] = mapped_column(String(20))
+    added_at = mapped_column(UTCDateTime, default=utcnow)
+    expires_on = mapped_column(Date, nullable=True)
+    revoked_at = mapped_column(UTCDateTime, nullable=True)
+
+    otec = relationship("Otec", back_populates="tokens")
+
+
+class CourseSence(db.Model):
+    """A course's SENCE settings (one row per course, created with the course)."""
+
+    __tablename__ = "course_sence"
+
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True)
+    otec_id: Mapped[int | None] = mapped_column(ForeignKey("otecs.id", ondelete="SET NULL"))
+    linea: Mapped[int] = mapped_column(Integer, default=3)  # LineaCapacitacion 1, 3 or 6
+    cod_sence: Mapped[str] = mapped_column(String(10), default="")
+    codigo_curso: Mapped[str] = mapped_column(String(50), default="")
+    environment: Mapped[str] = mapped_column(String(12), default="simulator")
+    login_required: Mapped[bool] = mapped_column(Boolean, default=True)
+    logout_required: Mapped[bool] = mapped_column(Boolean, default=True)
+    session_limit_minutes: Mapped[int] = mapped_column(Integer, default=180)
+    modality: Mapped[str] = mapped_column(String(12), default="asincronico")  # or "sincronico"
+    connectivity_target: Mapped[int] = mapped_column(Integer, default=40)
+    alert_emails: Mapped[str] = mapped_column(Text, default="")  # comma/line separated
+    exempt_group_ids: Mapped[list] = mapped_column(JSON, default=list)
+
+    course = relationship("Course", backref=db.backref("sence", uselist=False, cascade="all, delete-orphan"))
+    otec = relationship("Otec")
+
+    @property
+    def alert_email_list(self) -> list[str]:
+        raw = (self.alert_emails or "").replace(";", ",").replace("\n", ",")
+        return [a.strip() for a in raw.split(",") if a.strip()]
+
+
+class Attempt(db.Model):
+    """One trip of the participant's browser to SENCE (login or logout) and its answer.
+
+    A login attempt has a fresh IdSesionAlumno; a logout attempt reuses its session's IdSesionAlumno, so
+    the column is indexed, not unique. At most one *pending* attempt per IdSesionAlumno is answered.
+    """
+
+    __tablename__ = "sence_attempts"
+    __table_args__ = (Index("ix_sence_attempts_user_course", "user_id", "course_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # "login" | "logout"
+    id_sesion_alumno: Mapped[str] = mapped_column(String(149), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sence_sessions.id", ondelete="SET NULL", use_alter=True)
+    )
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("sence_tokens.id", ondelete="SET NULL"))
+    environment: Mapped[str] = mapped_column(String(12))
+    run_alumno: Mapped[str] = mapped_column(String(10))  # as sent to SENCE: 12345678-9
+    cod_sence: Mapped[str] = mapped_column(String(10), default="")
+    codigo_curso: Mapped[str] = mapped_column(String(50), default="")
+    linea: Mapped[int] = mapped_column(Integer)
+    via_popup: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    error_codes: Mapped[str] = mapped_column(String(200), default="")  # GlosaError as sent: "211;204"
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+    answered_at = mapped_column(UTCDateTime, nullable=True)
+    answer_fields: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # the accepted answer, raw
+
+    user = relationship("User")
+    course = relationship("Course")
+    session = relationship("SenceSession", foreign_keys=[session_id])
+
+    def display_status(self, now: datetime | None = None) -> str:
+        now = now or utcnow()
+        if self.status == "pending" and now - self.created_at > ABANDON_AFTER:
+            return "abandoned"
+        return self.status
+
+
+class SenceSession(db.Model):
+    """An RCE session opened by a successful login answer.
+
+    `expires_at` = SENCE's start + the course's limit at opening time, stored so that the timer poll is one
+    indexed lookup. The (user_id, course_id, status) index serves "my open session in this course".
+    """
+
+    __tablename__ = "sence_sessions"
+    __table_args__ = (
+        Index("ix_sence_sessions_user_course_status", "user_id", "course_id", "status"),
+        UniqueConstraint("login_attempt_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    login_attempt_id: Mapped[int] = mapped_column(ForeignKey("sence_attempts.id", ondelete="CASCADE"))
+    id_sesion_alumno: Mapped[str] = mapped_column(String(149), index=True)
+    id_sesion_sence: Mapped[str] = mapped_column(String(149))
+    environment: Mapped[str] = mapped_column(String(12))
+    started_at = mapped_column(UTCDateTime)  # SENCE's FechaHora as UTC (or receipt time, flagged)
+    started_raw: Mapped[str] = mapped_column(String(40), default="")  # FechaHora as received
+    zona_horaria: Mapped[str] = mapped_column(String(100), default="")
+    time_flagged: Mapped[bool] = mapped_column(Boolean, default=False)  # FechaHora unparseable
+    expires_at = mapped_column(UTCDateTime, index=True)
+    status: Mapped[str] = mapped_column(String(14), default="open", index=True)
+    closed_at = mapped_column(UTCDateTime, nullable=True)  # SENCE's FechaHora of the logout answer
+    closed_raw: Mapped[str] = mapped_column(String(40), default="")
+    close_error_codes: Mapped[str] = mapped_column(String(200), default="")
+    reminder_sent_at = mapped_column(UTCDateTime, nullable=True)
+
+    user = relationship("User")
+    course = relationship("Course")
+    login_attempt = relationship("Attempt", foreign_keys=[login_attempt_id])
+
+    def display_status(self, now: datetime | None = None) -> str:
+        now = now or utcnow()
+        if self.status in ("open", "close_failed") and now >= self.expires_at:
+            return "expired"
+        return self.status
+
+    def is_live(self, now: datetime | None = None) -> bool:
+        """Open (or with a failed close that can be retried) and within its limit: content may be shown."""
+        return self.display_status(now) in ("open", "close_failed")
+
+
+class Exchange(db.Model):
+    """Append-only log of every request sent to and answer received from SENCE. Never holds the token."""
+
+    __tablename__ = "sence_exchanges"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at = mapped_column(UTCDateTime, default=utcnow, index=True)
+    direction: Mapped[str] = mapped_column(String(4))  # "out" (our form to SENCE) | "in" (SENCE's answer)
+    endpoint: Mapped[str] = mapped_column(String(40))  # IniciarSesion, CerrarSesion, retoma, error
+    attempt_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sence_attempts.id", ondelete="SET NULL"), index=True
+    )
+    fields: Mapped[dict] = mapped_column(JSON, default=dict)
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    origin: Mapped[str] = mapped_column(String(300), default="")
+    referer: Mapped[str] = mapped_column(String(500), default="")
+    outcome: Mapped[str] = mapped_column(String(60), default="")  # accepted, duplicate, refused:<reason>
