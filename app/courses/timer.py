@@ -1,0 +1,117 @@
+"""The SENCE timer's state: what the participant must see now, read with ONE indexed query (the hot path).
+
+The poll sends back the state it shows (`shown`); the view answers 204 when nothing changed, so the browser
+ticks the clock between polls and the server decides every change of state.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+from sqlalchemy import bindparam, select
+
+from app.courses.models import Course, Enrollment
+from app.extensions import db
+from app.sence.models import CourseSence, SenceSession
+from app.timeutil import CHILE, utcnow
+
+WARN_BEFORE = timedelta(minutes=10)
+# An expired session is pointed out for this long; after that the course page just asks for a new login.
+EXPIRED_NOTICE = timedelta(hours=12)
+LIVE_STATUSES = ("open", "close_failed")
+
+
+@dataclass(frozen=True)
+class TimerState:
+    """status: none (not gated: stop polling) | locked | open | warning | expired | ended (stop polling)."""
+
+    status: str
+    now: datetime
+    session_id: int | None = None
+    started_at: datetime | None = None
+    expires_at: datetime | None = None
+    course_end: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.status}-{self.session_id or 0}"
+
+    @property
+    def content_visible(self) -> bool:
+        return self.status in ("none", "open", "warning")
+
+    @property
+    def final(self) -> bool:
+        """Nothing more will change for this page: the poll may stop (htmx 286)."""
+        return self.status in ("none", "ended")
+
+    @property
+    def deadline(self) -> datetime | None:
+        """When the participant must have closed: the session limit, or the course's end if sooner."""
+        if self.expires_at is None:
+            return None
+        return min(self.expires_at, self.course_end) if self.course_end else self.expires_at
+
+    @property
+    def course_end_first(self) -> bool:
+        return bool(self.course_end and self.expires_at and self.course_end < self.expires_at)
+
+    @property
+    def elapsed(self) -> timedelta:
+        return max(self.now - self.started_at, timedelta(0)) if self.started_at else timedelta(0)
+
+    @property
+    def left(self) -> timedelta:
+        return max(self.deadline - self.now, timedelta(0)) if self.deadline else timedelta(0)
+
+
+def course_end(end_date) -> datetime | None:
+    """A course ends at 23:59 (Chile) of its end date."""
+    if end_date is None:
+        return None
+    return datetime.combine(end_date, time(23, 59), tzinfo=CHILE).astimezone(UTC)
+
+
+def _build_query():
+    """Built once: composing this statement cost more than running it (bench/README.md)."""
+    user_id, course_id = bindparam("user_id"), bindparam("course_id")
+    # The session that expires last among the open ones: if it is not live, none is (same rule as live_session).
+    latest = (
+        select(SenceSession.id)
+        .where(SenceSession.user_id == user_id, SenceSession.course_id == course_id,
+               SenceSession.status.in_(LIVE_STATUSES))
+        .order_by(SenceSession.expires_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
+        select(Enrollment.group_id, Course.end_date, CourseSence.login_required, CourseSence.exempt_group_ids,
+               SenceSession.id, SenceSession.started_at, SenceSession.expires_at)
+        .select_from(Enrollment)
+        .join(Course, Course.id == Enrollment.course_id)
+        .outerjoin(CourseSence, CourseSence.course_id == Enrollment.course_id)
+        .outerjoin(SenceSession, SenceSession.id == latest)
+        .where(Enrollment.user_id == user_id, Enrollment.course_id == course_id)
+    )
+
+
+_QUERY = _build_query()
+
+
+def timer_state(user_id: int, course_id: int, now: datetime | None = None) -> TimerState | None:
+    """The participant's timer in the course, or None when they are not enrolled in it."""
+    now = now or utcnow()
+    row = db.session.execute(_QUERY, {"user_id": user_id, "course_id": course_id}).first()
+    if row is None:
+        return None
+    group_id, end_date, login_required, exempt, session_id, started_at, expires_at = row
+    if not login_required or group_id in set(exempt or []):
+        return TimerState("none", now)
+    end = course_end(end_date)
+    if session_id is not None and expires_at > now:
+        warn = now >= min(expires_at, end or expires_at) - WARN_BEFORE
+        return TimerState("warning" if warn else "open", now, session_id, started_at, expires_at, end)
+    if end is not None and now > end:
+        return TimerState("ended", now, course_end=end)
+    if session_id is not None and now - expires_at < EXPIRED_NOTICE:
+        return TimerState("expired", now, session_id, started_at, expires_at, end)
+    return TimerState("locked", now, course_end=end)
