@@ -1,0 +1,79 @@
+from datetime import timedelta
+
+from app.extensions import db
+from app.notify.service import enqueue, sweep
+from app.timeutil import utcnow
+from tests.factories import login, make_user
+
+
+def _queue(subject="Falla SENCE: Ana en «Excel»", body="RUN: 11111111-1\nCódigo 211: token ajeno."):
+    message = enqueue("alert", ["alertas@otec.cl"], subject, body)
+    db.session.commit()
+    return message
+
+
+def test_admins_read_queued_mail_when_there_is_no_mail_server(client):
+    message = _queue()
+    login(client, make_user("admin"))
+
+    page = client.get("/admin/correos/").get_data(as_text=True)
+    assert "No hay servidor de correo configurado" in page
+    assert "Falla SENCE: Ana en «Excel»" in page and "Pendiente" in page and "alertas@otec.cl" in page
+
+    detail = client.get(f"/admin/correos/{message.id}").get_data(as_text=True)
+    assert "RUN: 11111111-1" in detail and "Código 211: token ajeno." in detail
+
+
+def test_pending_mail_shows_its_last_error(client, smtp):
+    _queue()
+    smtp.stop()
+    sweep()
+    login(client, make_user("admin"))
+    page = client.get("/admin/correos/?estado=pending").get_data(as_text=True)
+    assert "No se pudo enviar" in page and "Próximo intento" in page
+    assert "No hay servidor de correo configurado" not in page
+
+
+def test_retry_now_brings_a_backed_off_message_forward(client, smtp):
+    message = _queue()
+    smtp.stop()
+    sweep()
+    smtp.start()
+    login(client, make_user("admin"))
+    response = client.post(f"/admin/correos/{message.id}/reintentar", follow_redirects=True)
+    assert "se enviará en el próximo barrido" in response.get_data(as_text=True)
+    assert sweep().sent == 1
+    assert len(smtp.messages) == 1
+
+
+def test_held_alerts_say_when_they_go_out(client):
+    message = enqueue("alert", ["a@otec.cl"], "Falla", "x", group_key="alert:1:1",
+                      group_until=utcnow() + timedelta(minutes=10))
+    db.session.commit()
+    login(client, make_user("admin"))
+    page = client.get("/admin/correos/").get_data(as_text=True)
+    assert "Agrupando fallas" in page
+    assert message.next_attempt_at == message.group_until
+
+
+def test_only_admins_see_the_outbox(client):
+    message = _queue()
+    assert client.get("/admin/correos/").status_code == 302
+    login(client, make_user("instructor"))
+    assert client.get("/admin/correos/").status_code == 403
+    assert client.get(f"/admin/correos/{message.id}").status_code == 403
+    assert client.post(f"/admin/correos/{message.id}/reintentar").status_code == 403
+
+
+def test_an_unknown_message_is_a_404_and_a_bad_page_number_is_ignored(client):
+    login(client, make_user("admin"))
+    assert client.get("/admin/correos/999").status_code == 404
+    assert client.get("/admin/correos/?pagina=abc&estado=raro").status_code == 200
+
+
+def test_the_sweep_command_reports_what_it_did(app, smtp):
+    _queue()
+    result = app.test_cli_runner().invoke(args=["sweep"])
+    assert result.exit_code == 0, result.output
+    assert "enviados: 1" in result.output
+    assert len(smtp.messages) == 1
