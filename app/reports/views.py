@@ -1,0 +1,84 @@
+"""Attendance per course (admins and the course's instructors), exports, and the admins' live view."""
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_login import login_required
+
+from app.auth.access import admin_required, editable_course_or_abort, enrollment_of
+from app.auth.models import User
+from app.extensions import db
+from app.reports import exports, service
+from app.timeutil import format_chile, utcnow
+
+bp = Blueprint("reports", __name__, url_prefix="/reportes")
+
+MIMETYPES = {"csv": "text/csv; charset=utf-8",
+             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+@bp.app_template_filter("cl_number")
+def cl_number(value, decimals: int = 1) -> str:
+    """12.5 -> "12,5": Chile writes a decimal comma (and a dot between thousands)."""
+    if value is None:
+        return "—"
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+
+
+@bp.route("/cursos/<int:course_id>/asistencia")
+@login_required
+def attendance(course_id: int):
+    course = editable_course_or_abort(course_id)
+    report = service.attendance(course)
+    return render_template("reports/attendance.html", course=course, report=report, chart=service.chart(report),
+                           environments=service.ENVIRONMENT_LABELS)
+
+
+def _download(content: bytes, fmt: str, name: str, course_id: int) -> Response:
+    stamp = format_chile(utcnow(), "%Y%m%d-%H%M")
+    response = Response(content, mimetype=MIMETYPES[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}-curso{course_id}-{stamp}.{fmt}"'
+    return response
+
+
+@bp.route("/cursos/<int:course_id>/asistencia.<fmt>")
+@login_required
+def attendance_export(course_id: int, fmt: str):
+    if fmt not in MIMETYPES:
+        abort(404)
+    course = editable_course_or_abort(course_id)
+    report = service.attendance(course)
+    if fmt == "csv":
+        return _download(exports.attendance_csv(report), fmt, "asistencia", course.id)
+    lines = service.session_lines(course.id, report.generated_at, environment=report.environment)
+    return _download(exports.attendance_xlsx(report, lines), fmt, "asistencia", course.id)
+
+
+@bp.route("/cursos/<int:course_id>/sesiones.csv")
+@login_required
+def sessions_export(course_id: int):
+    course = editable_course_or_abort(course_id)
+    report = service.attendance(course)
+    lines = service.session_lines(course.id, report.generated_at, environment=report.environment)
+    return _download(exports.sessions_csv(report, lines), "csv", "sesiones", course.id)
+
+
+@bp.route("/cursos/<int:course_id>/participantes/<int:user_id>")
+@login_required
+def participant(course_id: int, user_id: int):
+    course = editable_course_or_abort(course_id)
+    user = db.session.get(User, user_id)
+    if user is None or enrollment_of(user, course.id) is None:
+        abort(404)
+    now = utcnow()
+    return render_template("reports/participant.html", course=course, user=user, now=now,
+                           sessions=service.session_lines(course.id, now, user_id=user.id),
+                           failures=service.failed_attempt_lines(course.id, user.id, now),
+                           environments=service.ENVIRONMENT_LABELS)
+
+
+@bp.route("/en-vivo")
+@admin_required
+def live():
+    snapshot = service.live()
+    template = "reports/_live.html" if request.headers.get("HX-Request") else "reports/live.html"
+    return render_template(template, snapshot=snapshot, environments=service.ENVIRONMENT_LABELS)
