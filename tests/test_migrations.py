@@ -1,0 +1,45 @@
+"""The Alembic migrations build, on an empty database, exactly the schema the models describe."""
+
+import os
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.config import ROOT, _database_url
+from app.extensions import db
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    url = make_url(_database_url(base))
+    name = f"pizarra_mig_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_migrations_upgrade_an_empty_database_to_the_models(empty_database_url):
+    app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url,
+                      "MIGRATIONS_DIR": str(ROOT / "migrations")})
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+            tables = set(inspect(conn).get_table_names())
+        db.engine.dispose()
+    assert diff == [], f"models and migrations differ: {diff}"
+    assert {"users", "courses", "enrollments", "sence_attempts", "sence_sessions"} <= tables
