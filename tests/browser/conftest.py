@@ -1,0 +1,147 @@
+"""Real headless Chromium against Pizarra on http://localhost and the SENCE simulator on http://127.0.0.1.
+
+Two different *sites*, so the browser treats the simulator's answer as a cross-site POST, like SENCE's.
+Both servers run in threads of the test process and share the test database.
+"""
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from app import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+class _Server:
+    """A threaded WSGI server on 127.0.0.1 whose app is set after the port is known."""
+
+    def __init__(self):
+        self.wsgi_app = None
+        self.server = make_server("127.0.0.1", 0, self._dispatch, threaded=True)
+        self.port = self.server.server_port
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def _dispatch(self, environ, start_response):
+        return self.wsgi_app(environ, start_response)
+
+    def start(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
+class Live:
+    def __init__(self, url: str, app):
+        self.url = url
+        self.app = app
+
+
+@pytest.fixture(scope="session")
+def _servers():
+    pizarra, simulator = _Server(), _Server()
+    yield pizarra, simulator
+    pizarra.stop()
+    simulator.stop()
+
+
+@pytest.fixture(scope="session")
+def simulator_url(_servers) -> str:
+    from app.simulator import create_simulator_app
+
+    _, simulator = _servers
+    simulator.start(create_simulator_app({"TESTING": True}))
+    return f"http://127.0.0.1:{simulator.port}/rce"
+
+
+@pytest.fixture(scope="session")
+def live(app, _servers, simulator_url) -> Live:
+    """Pizarra served on http://localhost:<port>, CSRF on, on the same database as the `app` fixture."""
+    pizarra, _ = _servers
+    url = f"http://localhost:{pizarra.port}"
+    live_app = create_app({
+        "ENV": "testing",
+        "SECRET_KEY": "browser-test-secret",
+        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        "UPLOAD_DIR": app.config["UPLOAD_DIR"],
+        "PUBLIC_BASE_URL": url,
+        "SENCE_SIMULATOR_URL": simulator_url,
+        "RATELIMIT_ENABLED": False,
+        "MAIL_SERVER": "",
+    })
+    pizarra.start(live_app)
+    yield Live(url, live_app)
+    with live_app.app_context():
+        from app.extensions import db
+
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make browser)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+def _context_page(browser, **options):
+    context = browser.new_context(locale="es-CL", timezone_id="America/Santiago", **options)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    return context, page
+
+
+@pytest.fixture
+def page(browser, live):
+    context, page = _context_page(browser, viewport={"width": 1280, "height": 800})
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser, live):
+    context, page = _context_page(browser, viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def shot():
+    """Save a screenshot under test-artifacts/ (kept by CI as an artifact of the run)."""
+
+    def take(page, name: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+def sign_in(page, live: Live, identifier: str, password: str) -> None:
+    """Sign in through the real form."""
+    page.goto(f"{live.url}/ingresar")
+    page.get_by_label("RUN o correo").fill(identifier)
+    page.get_by_label("Contraseña").fill(password)
+    page.get_by_role("button", name="Ingresar").click()
+    page.wait_for_url(f"{live.url}/")
+
+
+def no_horizontal_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
