@@ -1,0 +1,176 @@
+"""The benchmark's figures: the machine, the table with ratios to /healthz, the targets, the JSON files."""
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import text
+
+from app.extensions import db
+
+ORDER = ("healthz", "timer", "timer_render", "course", "signin")
+TIMERS = ("timer", "timer_render")
+NOISY = 15  # % of one core used by other processes during a run
+LABELS = {"healthz": "/healthz (baseline)", "timer": "timer poll, unchanged (204)",
+          "timer_render": "timer poll, fragment rendered", "course": "course player page",
+          "signin": "sign-in page (GET)"}
+
+
+def machine() -> dict:
+    return {
+        "nproc": os.cpu_count(),
+        "memory_gb": round(_meminfo_kb("MemTotal") / 1024 / 1024, 1),
+        "cpu_model": _cpu_model(),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "database": database(),
+        "gunicorn": _version(["gunicorn", "--version"]),
+        "wrk": _version(["wrk", "-v"]).split(" [")[0],
+    }
+
+
+def database() -> str:
+    if db.engine.dialect.name == "sqlite":
+        import sqlite3
+
+        return f"SQLite {sqlite3.sqlite_version} (file)"
+    return db.session.execute(text("select version()")).scalar_one().split(" on ")[0]
+
+
+def _meminfo_kb(key: str) -> int:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def _cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def _version(command: list[str]) -> str:
+    binary = shutil.which(command[0]) or str(Path(sys.executable).parent / command[0])
+    try:
+        done = subprocess.run([binary, *command[1:]], capture_output=True, text=True, timeout=10, check=False)
+    except OSError:
+        return "unknown"
+    return (done.stdout or done.stderr).strip().splitlines()[0] if (done.stdout or done.stderr) else "unknown"
+
+
+# --- Ratios and targets ------------------------------------------------------------------------
+
+
+def ratios(endpoints: dict) -> dict:
+    base = endpoints["healthz"]["rps"]
+    return {name: result["rps"] / base for name, result in endpoints.items()}
+
+
+def targets(endpoints: dict, page_weight: dict, scale: dict) -> list[dict]:
+    r = ratios(endpoints)
+    course_page = page_weight["course"]
+    rows = []
+    for name in TIMERS:
+        if name not in endpoints:
+            continue
+        label = LABELS[name]
+        rows += [
+            (f"{label}: throughput >= 50 % of /healthz", f"{r[name]:.0%}", r[name] >= 0.5),
+            (f"{label}: p99 <= 50 ms", f"{endpoints[name]['p99_ms']:.1f} ms", endpoints[name]["p99_ms"] <= 50),
+            (f"{label}: 200 vs 20,000 participants differ < 20 %", f"{scale['difference'][name]:+.1%}",
+             abs(scale["difference"][name]) < 0.2),
+        ]
+    rows += [
+        ("course page throughput >= 25 % of /healthz", f"{r['course']:.0%}", r["course"] >= 0.25),
+        ("cold course page <= 100 KB", f"{course_page['wire_bytes'] / 1024:.1f} KB",
+         course_page["wire_bytes"] <= 100 * 1024),
+        ("cold course page <= 6 requests", str(course_page["requests"]), course_page["requests"] <= 6),
+        ("no non-2xx answer in any measured run", str(_non2xx(endpoints, scale)), _non2xx(endpoints, scale) == 0),
+    ]
+    return [{"target": name, "measured": measured, "pass": bool(ok)} for name, measured, ok in rows]
+
+
+def _non2xx(endpoints: dict, scale: dict) -> int:
+    runs = list(endpoints.values()) + [run for size in scale["runs"].values() for run in size.values()]
+    return sum(run["non2xx"] for run in runs)
+
+
+# --- Printing and writing ------------------------------------------------------------------------
+
+
+def print_table(endpoints: dict, labels: dict | None = None) -> None:
+    labels = {**LABELS, **(labels or {})}
+    r = ratios(endpoints)
+    print(f"\n{'endpoint':<32}{'req/s':>7}{'p50 ms':>8}{'p99 ms':>8}{'non-2xx':>8}{'vs healthz':>11}"
+          f"{'CPU ms/req':>11}{'server':>8}{'wrk':>6}{'db':>6}{'other':>7}")
+    for name in ORDER:
+        if name not in endpoints:
+            continue
+        e = endpoints[name]
+        print(f"{labels[name]:<32}{e['rps']:>7.0f}{e['p50_ms']:>8.1f}{e['p99_ms']:>8.1f}{e['non2xx']:>8}"
+              f"{r[name]:>10.0%} {e['server_cpu_ms_per_request'] or 0:>10.2f}{e['server_cpu_percent'] or 0:>7.0f}%"
+              f"{e['wrk_cpu_percent']:>5.0f}%{e['database_cpu_percent']:>5.0f}%{e['other_cpu_percent']:>6.0f}%")
+    noisy = [labels[n] for n in ORDER if n in endpoints and endpoints[n]["other_cpu_percent"] > NOISY]
+    if noisy:
+        print(f"WARNING: other processes used more than {NOISY} % of a core during: {', '.join(noisy)}; "
+              "those figures are depressed by contention (CPU ms/req is the steadier figure).")
+
+
+def print_page_weight(page_weight: dict) -> None:
+    for name, weight in page_weight.items():
+        print(f"\ncold load of the {name} page ({weight['final_url']}): {weight['requests']} requests, "
+              f"{weight['wire_bytes'] / 1024:.1f} KB on the wire, {weight['body_bytes'] / 1024:.1f} KB of bodies, "
+              f"~{weight['gzip_estimate'] / 1024:.1f} KB if gzip-compressed; "
+              f"compressed on the wire: {'yes' if weight['compressed_on_the_wire'] else 'no'}")
+        if weight["material_requests"]:
+            print(f"    plus the lesson's material: {weight['material_requests']} request(s), "
+                  f"{weight['material_wire_bytes'] / 1024:.1f} KB (not counted above)")
+        for kind, bucket in sorted(weight["by_type"].items()):
+            print(f"    {kind:<12}{bucket['requests']:>3} req  {bucket['wire_bytes'] / 1024:>7.1f} KB wire"
+                  f"  {bucket['gzip_estimate'] / 1024:>7.1f} KB gzip")
+
+
+def print_scale(scale: dict) -> None:
+    print()
+    for name, small in scale["runs"]["200"].items():
+        large = scale["runs"]["20000"][name]
+        print(f"{LABELS[name]}\n    200 participants: {_run_line(small)}\n    20,000 participants: {_run_line(large)}"
+              f"\n    difference: throughput {scale['difference'][name]:+.1%}, "
+              f"p99 {scale['p99_difference'][name]:+.1%}, CPU per request {scale['cpu_difference'][name]:+.1%}")
+
+
+def _run_line(run: dict) -> str:
+    return (f"{run['rps']:.0f} req/s, p50 {run['p50_ms']:.1f} ms, p99 {run['p99_ms']:.1f} ms, "
+            f"{run['server_cpu_ms_per_request'] or 0:.2f} CPU ms/req, database {run['database_cpu_percent']:.0f} %, "
+            f"other processes {run['other_cpu_percent']:.0f} %")
+
+
+def print_targets(rows: list[dict]) -> None:
+    print("\ntargets:")
+    for row in rows:
+        print(f"  {'PASS' if row['pass'] else 'MISS'}  {row['target']:<68} {row['measured']}")
+
+
+def print_all(results: dict, stand_in: bool = False) -> None:
+    print(f"\nmachine: {results['machine']}")
+    print_table(results["endpoints"], {"timer": "SENCE box fragment (stand-in)"} if stand_in else None)
+    print_page_weight(results["page_weight"])
+    print_scale(results["scale"])
+    print_targets(results["targets"])
+
+
+def write(results: dict, directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = directory / f"bench-{stamp}.json"
+    body = json.dumps(results, indent=2, ensure_ascii=False, default=str)
+    path.write_text(body)
+    (directory / "latest.json").write_text(body)
+    return path
