@@ -2,7 +2,10 @@
 
 from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Flask, current_app, request
+from werkzeug.exceptions import BadRequest
+
+NUL_MESSAGE = "Los datos enviados contienen un carácter no válido (carácter nulo). Revísalos e inténtalo de nuevo."
 
 
 def _origin(url: str) -> str:
@@ -20,8 +23,26 @@ def content_security_policy(app: Flask) -> str:
     )
 
 
+def _carries_nul() -> bool:
+    values = [*request.args.values(), *request.args.keys()]
+    if request.method == "POST":
+        values += [*request.form.keys(), *request.form.values()]
+        values += [f.filename or "" for f in request.files.values()]
+    return any("\x00" in value for value in values)
+
+
+def refuse_nul_characters():
+    """No text we store may hold NUL: PostgreSQL refuses it, so it would surface as a 500 halfway through."""
+    if _carries_nul():
+        current_app.logger.warning("refused a request with NUL characters: %s %s", request.method, request.path)
+        error = BadRequest(NUL_MESSAGE)
+        error.pizarra_message = True
+        raise error
+
+
 def init_security(app: Flask) -> None:
     csp = content_security_policy(app)
+    app.before_request(refuse_nul_characters)
 
     @app.after_request
     def set_headers(response):

@@ -46,7 +46,7 @@ class Parsed:
 def decode(data: bytes) -> str:
     if not data or not data.strip():
         raise UnreadableFile("El archivo está vacío.")
-    if b"\x00" in data[:4096]:
+    if b"\x00" in data:
         raise UnreadableFile("El archivo no es un CSV de texto (¿es una planilla .xlsx?). Guárdalo como CSV.")
     for encoding in ("utf-8-sig", "cp1252"):
         try:
