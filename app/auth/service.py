@@ -8,10 +8,12 @@ from app.extensions import db
 
 
 def load_user(user_id: str) -> User | None:
+    """The signed-in user; a deactivated account is signed out at its next request."""
     try:
-        return db.session.get(User, int(user_id))
+        user = db.session.get(User, int(user_id))
     except (TypeError, ValueError):
         return None
+    return user if user is not None and user.active else None
 
 
 def identifier_key(identifier: str) -> str:
