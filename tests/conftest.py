@@ -62,6 +62,7 @@ def _forget_cached_user(sender, **extra):
     """The test client reuses the test's app context, so `g` (and Flask-Login's cached user) would outlive a
     request; a real server starts each request without it (e.g. SENCE's cookie-less callbacks)."""
     g.pop("_login_user", None)
+    g.pop("_enrollments", None)
 
 
 @pytest.fixture(autouse=True)

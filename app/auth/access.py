@@ -2,10 +2,10 @@
 
 from functools import wraps
 
-from flask import abort
+from flask import abort, g, has_request_context
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import joinedload, lazyload
 
 from app.courses.models import Course, Enrollment, course_instructors
 from app.extensions import db
@@ -39,9 +39,15 @@ def teaches(user, course_id: int) -> bool:
 
 
 def enrollment_of(user, course_id: int) -> Enrollment | None:
-    return db.session.execute(
-        select(Enrollment).where(Enrollment.course_id == course_id, Enrollment.user_id == user.id)
-    ).scalar_one_or_none()
+    """The user's enrollment in the course, read once per request (the access check, the gate and the player
+    all need it)."""
+    cache = g.setdefault("_enrollments", {}) if has_request_context() else {}
+    key = (user.id, course_id)
+    if key not in cache:
+        cache[key] = db.session.execute(
+            select(Enrollment).where(Enrollment.course_id == course_id, Enrollment.user_id == user.id)
+        ).scalar_one_or_none()
+    return cache[key]
 
 
 def can_view_course(user, course_id: int) -> bool:
@@ -58,8 +64,9 @@ def can_edit_course(user, course_id: int) -> bool:
 
 
 def course_or_404(course_id: int) -> Course:
-    # Instructors load when asked for, not with every course page view (Course.instructors is selectin).
-    course = db.session.get(Course, course_id, options=[lazyload(Course.instructors)])
+    # Instructors load when asked for, not with every course page view (Course.instructors is selectin);
+    # the SENCE settings come in the same query, since the gate needs them on every course request.
+    course = db.session.get(Course, course_id, options=[lazyload(Course.instructors), joinedload(Course.sence)])
     if course is None:
         abort(404)
     return course

@@ -6,6 +6,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from app.auth.access import enrollment_of
 from app.courses import uploads
 from app.courses.models import Course, Enrollment, Lesson, LessonProgress, Material, course_instructors
 from app.extensions import db
@@ -190,7 +191,7 @@ def player_for(user, course: Course, lesson: Lesson | None = None, *, record: bo
     With `record`, opening the lesson is remembered as the participant's place.
     """
     lessons = list(course.lessons)
-    enrollment = _enrollment(user, course) if user.is_participant else None
+    enrollment = enrollment_of(user, course.id) if user.is_participant else None
     if lesson is None and enrollment is not None and enrollment.last_lesson_id:
         lesson = next((each for each in lessons if each.id == enrollment.last_lesson_id), None)
     current = lesson or (lessons[0] if lessons else None)
@@ -204,12 +205,6 @@ def player_for(user, course: Course, lesson: Lesson | None = None, *, record: bo
                                                    LessonProgress.course_id == course.id)
         ).scalars())
     return Player(lessons, current, completed & {each.id for each in lessons})
-
-
-def _enrollment(user, course: Course) -> Enrollment | None:
-    return db.session.execute(
-        select(Enrollment).where(Enrollment.course_id == course.id, Enrollment.user_id == user.id)
-    ).scalar_one_or_none()
 
 
 def set_completed(user, lesson: Lesson, done: bool) -> None:

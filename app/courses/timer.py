@@ -9,6 +9,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import bindparam, select
 
+from app.auth.models import User
 from app.courses.models import Course, Enrollment
 from app.extensions import db
 from app.sence.models import CourseSence, SenceSession
@@ -84,13 +85,14 @@ def _build_query():
         .scalar_subquery()
     )
     return (
-        select(Enrollment.group_id, Course.end_date, CourseSence.login_required, CourseSence.exempt_group_ids,
-               SenceSession.id, SenceSession.started_at, SenceSession.expires_at)
+        select(User.role, Enrollment.group_id, Course.end_date, CourseSence.login_required,
+               CourseSence.exempt_group_ids, SenceSession.id, SenceSession.started_at, SenceSession.expires_at)
         .select_from(Enrollment)
+        .join(User, User.id == Enrollment.user_id)
         .join(Course, Course.id == Enrollment.course_id)
         .outerjoin(CourseSence, CourseSence.course_id == Enrollment.course_id)
         .outerjoin(SenceSession, SenceSession.id == latest)
-        .where(Enrollment.user_id == user_id, Enrollment.course_id == course_id)
+        .where(Enrollment.user_id == user_id, Enrollment.course_id == course_id, User.active.is_(True))
     )
 
 
@@ -98,20 +100,33 @@ _QUERY = _build_query()
 
 
 def timer_state(user_id: int, course_id: int, now: datetime | None = None) -> TimerState | None:
-    """The participant's timer in the course, or None when they are not enrolled in it."""
+    """The participant's timer in the course, or None when they are not an active account enrolled in it.
+
+    The user's role and active flag come in the same query, so the poll needs no User object (bench/README.md).
+    """
     now = now or utcnow()
     row = db.session.execute(_QUERY, {"user_id": user_id, "course_id": course_id}).first()
     if row is None:
         return None
-    group_id, end_date, login_required, exempt, session_id, started_at, expires_at = row
-    if not login_required or group_id in set(exempt or []):
+    role, group_id, end_date, login_required, exempt, session_id, started_at, expires_at = row
+    if role != "participant" or not login_required or group_id in set(exempt or []):
         return TimerState("none", now)
     end = course_end(end_date)
     if session_id is not None and expires_at > now:
-        warn = now >= min(expires_at, end or expires_at) - WARN_BEFORE
-        return TimerState("warning" if warn else "open", now, session_id, started_at, expires_at, end)
+        return _live_state(now, session_id, started_at, expires_at, end)
     if end is not None and now > end:
         return TimerState("ended", now, course_end=end)
     if session_id is not None and now - expires_at < EXPIRED_NOTICE:
         return TimerState("expired", now, session_id, started_at, expires_at, end)
     return TimerState("locked", now, course_end=end)
+
+
+def live_timer_state(sence_session, course, now: datetime | None = None) -> TimerState:
+    """The timer for a session the SENCE gate has just found live: the course page needs no query for it."""
+    return _live_state(now or utcnow(), sence_session.id, sence_session.started_at, sence_session.expires_at,
+                       course_end(course.end_date))
+
+
+def _live_state(now, session_id, started_at, expires_at, end) -> TimerState:
+    warn = now >= min(expires_at, end or expires_at) - WARN_BEFORE
+    return TimerState("warning" if warn else "open", now, session_id, started_at, expires_at, end)

@@ -8,6 +8,7 @@ from flask import (
     render_template,
     request,
     send_file,
+    session,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -17,7 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from app.auth.access import editable_course_or_abort, viewable_course_or_abort
 from app.courses import service, uploads
 from app.courses.content import render_markdown
-from app.courses.timer import timer_state
+from app.courses.timer import live_timer_state, timer_state
 from app.timeutil import utcnow
 
 bp = Blueprint("courses", __name__)
@@ -74,7 +75,11 @@ def _player_page(course, gate, lesson=None, status: int = 200):
                "locked_message": service.LOCKED_MESSAGE}
     if _is_htmx():
         return render_template("courses/_player.html", **context), status
-    timer = timer_state(current_user.id, course.id) if gate.gated else None
+    timer = None
+    if gate.sence_session is not None:
+        timer = live_timer_state(gate.sence_session, course)
+    elif gate.gated:
+        timer = timer_state(current_user.id, course.id)
     return render_template("courses/course.html", timer=timer, **context), status
 
 
@@ -151,24 +156,38 @@ def material(course_id: int, material_id: int):
 
 @bp.get("/cursos/<int:course_id>/timer")
 def timer(course_id: int):
-    """The hot path (every 30 s per participant): the user load and one query; no layout; 204 when unchanged."""
+    """The hot path (every 30 s per participant): one query, no User object, no layout; 204 when unchanged."""
     if not _is_htmx():
         return redirect(url_for("courses.course", course_id=course_id))
-    if not current_user.is_authenticated:
-        return render_template("courses/_timer_signed_out.html"), 286
-    if current_user.is_staff:
-        return "", 286
-    state = timer_state(current_user.id, course_id)
-    if state is None:
+    user_id = _signed_in_user_id()
+    state = timer_state(user_id, course_id) if user_id is not None else None
+    if state is None:  # rare: signed out, account deactivated, staff, or not enrolled here
+        if not current_user.is_authenticated:
+            return render_template("courses/_timer_signed_out.html"), 286
+        if current_user.is_staff:
+            return "", 286
         abort(403)
     shown = request.args.get("shown", "")
     if shown == state.key and not state.final:
         return "", 204
-    response = make_response(render_template("courses/_timer.html", timer=state, course_id=course_id),
-                             286 if state.final else 200)
+    response = make_response(_render_timer(state, course_id), 286 if state.final else 200)
     if shown and _visible(shown) != state.content_visible:
         response.headers["HX-Trigger-After-Settle"] = "player:refresh, sence:changed"
     return response
+
+
+def _render_timer(state, course_id: int) -> str:
+    """Rendered without Flask's context processors: Flask-Login's would load the User just to offer it."""
+    template = current_app.jinja_env.get_template("courses/_timer.html")
+    return template.render(timer=state, course_id=course_id)
+
+
+def _signed_in_user_id() -> int | None:
+    """Flask-Login's user id read from the signed session cookie; timer_state checks the account is active."""
+    try:
+        return int(session["_user_id"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _visible(key: str) -> bool:

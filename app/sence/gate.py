@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app.courses.models import Enrollment
+from app.auth.access import enrollment_of
 from app.extensions import db
 from app.sence.models import CourseSence, SenceSession
 from app.timeutil import utcnow
@@ -23,10 +23,8 @@ def is_gated(user, course) -> bool:
     exempt = set(settings.exempt_group_ids or [])
     if not exempt:
         return True
-    group_id = db.session.execute(
-        select(Enrollment.group_id).where(Enrollment.course_id == course.id, Enrollment.user_id == user.id)
-    ).scalar_one_or_none()
-    return group_id not in exempt
+    enrollment = enrollment_of(user, course.id)
+    return enrollment is None or enrollment.group_id not in exempt
 
 
 def live_session(user_id: int, course_id: int, now: datetime | None = None) -> SenceSession | None:

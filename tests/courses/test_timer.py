@@ -176,7 +176,7 @@ def _counting(engine):
 
 
 @pytest.mark.parametrize("state", ["locked", "open", "warning", "expired"])
-def test_a_poll_costs_at_most_two_sql_queries_including_the_user_load(client, db, state):
+def test_a_poll_is_one_sql_query_that_also_checks_the_account(client, db, state):
     course, _ = gated_course()
     user = participant_signed_in(client, course)
     started = {"locked": None, "open": 30, "warning": 175, "expired": 200}[state]
@@ -189,8 +189,8 @@ def test_a_poll_costs_at_most_two_sql_queries_including_the_user_load(client, db
         with _counting(db.engine) as statements:
             response = client.get(url, query_string={"shown": shown}, headers={"HX-Request": "true"})
         statuses.append(response.status_code)
-        assert len(statements) <= 2, statements
-        assert any("FROM users" in s for s in statements)  # the user load is counted too
+        assert len(statements) == 1, statements
+        assert "users.active" in statements[0]  # a deactivated account is refused by the same query
         if response.status_code == 200:
             shown = _shown(response.get_data(as_text=True))
     assert statuses == [200, 204]
@@ -205,3 +205,16 @@ def test_the_course_page_embeds_the_timer_with_its_poll(client, db):
     assert f'hx-get="/cursos/{course.id}/timer" hx-trigger="load, every 30s, sence:changed from:body"' in html
     assert 'hx-include="#sence-timer-shown"' in html and 'value="locked-0"' in html
     assert 'hx-trigger="player:refresh from:body"' in html
+
+
+def test_a_deactivated_participant_polling_is_told_to_sign_in_again(client, db):
+    course, _ = gated_course()
+    user = participant_signed_in(client, course)
+    open_session(user, course)
+    user.active = False
+    db.session.commit()
+
+    response = client.get(f"/cursos/{course.id}/timer", headers={"HX-Request": "true"})
+
+    assert response.status_code == 286
+    assert client.get(f"/cursos/{course.id}").status_code == 302  # signed out everywhere, not only in the poll
