@@ -105,8 +105,10 @@ def timer_state(user_id: int, course_id: int, now: datetime | None = None) -> Ti
     The user's role and active flag come in the same query, so the poll needs no User object (bench/README.md).
     """
     now = now or utcnow()
-    # Core on the session's connection: the ORM's statement handling cost more than the query itself.
-    row = db.session.connection().execute(_QUERY, {"user_id": user_id, "course_id": course_id}).first()
+    # Core, outside the ORM session and in autocommit: the ORM's statement handling cost more than the query,
+    # and on PostgreSQL a transaction would add BEGIN and ROLLBACK round trips to every poll.
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        row = connection.execute(_QUERY, {"user_id": user_id, "course_id": course_id}).first()
     if row is None:
         return None
     role, group_id, end_date, login_required, exempt, session_id, started_at, expires_at = row
