@@ -1,4 +1,4 @@
-"""The login page's state, kept in the browser but sealed: encrypted and authenticated (Fernet).
+"""The v1.1.2 login page's state, kept in the browser but sealed: encrypted and authenticated (Fernet).
 
 The simulator keeps no server-side sessions and sets no cookies, so the original request (with
 the OTEC's token), the time the page was first shown and the wrong-password count travel in a
@@ -10,6 +10,7 @@ import hashlib
 import json
 
 from cryptography.fernet import Fernet, InvalidToken
+from itsdangerous import URLSafeSerializer
 
 MAX_SEALED = 8000  # a sealed state is ~1.5 kB; refuse anything absurd before decrypting it
 
@@ -33,3 +34,9 @@ class StateBox:
         except (InvalidToken, ValueError, UnicodeError):
             return None
         return data if isinstance(data, dict) else None
+
+
+def signer(secret_key: str, purpose: str) -> URLSafeSerializer:
+    """What SENCE and ClaveÚnica hand each other through the browser's address bar: signed, so a
+    participant cannot turn a failed ClaveÚnica login into a success by editing the URL."""
+    return URLSafeSerializer(secret_key, salt=f"pizarra-simulator-{purpose}")

@@ -1,5 +1,8 @@
 """What the simulator checks in an IniciarSesion/CerrarSesion POST, in the order SENCE plausibly does.
 
+``-1`` as CodSence/CodigoCurso is accepted only under ``/rcetest`` (manual §4: "sólo en el Ambiente
+Test"); under ``/rce`` it answers 204/205 like any other invalid code.
+
 Each failed check yields one manual code (Annex 2). The simulator answers with the first one, or
 with all of them joined by ";" when SIMULATOR_JOIN_CODES is set (public integrations report that
 SENCE sometimes does this, e.g. "211;204"). Checks of a field that is blank are skipped: the blank
@@ -13,6 +16,7 @@ from app.simulator.registry import Registry
 
 LOGIN = "login"
 LOGOUT = "logout"
+BASES = {"rce": "production", "rcetest": "test"}  # manual Annex 1: the only two paths SENCE serves
 
 # Blank -> 200. CodSence may be blank (line 1; 204 decides), the return URLs have their own 201.
 _MANDATORY = ("RutOtec", "Token", "CodigoCurso", "LineaCapacitacion", "RunAlumno", "IdSesionAlumno")
@@ -29,16 +33,19 @@ def url_error_problem(fields: dict[str, str]) -> tuple[int, str] | None:
     return protocol.check_return_url(fields.get("UrlError"), "UrlError")
 
 
-def problems(fields: dict[str, str], kind: str, registry: Registry, today: date) -> list[int]:
+def problems(fields: dict[str, str], kind: str, registry: Registry, today: date, base: str = "rcetest") -> list[int]:
     """Every code SENCE would answer for this request, first the most fundamental."""
+    environment = BASES.get(base, "production")
     codes: list[int] = []
     retoma = protocol.check_return_url(fields.get("UrlRetoma"), "UrlRetoma")
     if retoma:
         codes.append(retoma[0])
     codes += _blank_or_too_long(fields, kind)
     codes += _otec_checks(fields, registry, today)
-    codes += _course_checks(fields)
-    codes += _run_checks(fields, registry)
+    codes += _course_checks(fields, environment)
+    codes += _run_checks(fields)
+    if not codes:
+        codes += _registry_course_checks(fields, registry, today, environment)
     return list(dict.fromkeys(codes))
 
 
@@ -65,19 +72,27 @@ def _otec_checks(fields: dict[str, str], registry: Registry, today: date) -> lis
     return codes
 
 
-def _course_checks(fields: dict[str, str]) -> list[int]:
+def _course_checks(fields: dict[str, str], environment: str) -> list[int]:
     if not fields.get("LineaCapacitacion"):
         return []
     found = protocol.validate_course_codes(
-        fields["LineaCapacitacion"], fields.get("CodSence", ""), fields.get("CodigoCurso", ""), "simulator"
+        fields["LineaCapacitacion"], fields.get("CodSence", ""), fields.get("CodigoCurso", ""), environment
     )
     return [code for name, code, _ in found if name != "CodigoCurso" or fields.get("CodigoCurso")]
 
 
-def _run_checks(fields: dict[str, str], registry: Registry) -> list[int]:
+def _run_checks(fields: dict[str, str]) -> list[int]:
     run = fields.get("RunAlumno", "")
-    if not run:
+    return [207] if run and not protocol.is_sence_run(run) else []
+
+
+def _registry_course_checks(fields: dict[str, str], registry: Registry, today: date, environment: str) -> list[int]:
+    """208, 301, 306–310 for a course the registry lists; only once the request is well formed.
+
+    With ``-1`` in test (§4: "deshabilitará las verificaciones asociadas a esos códigos") the course
+    checks, roster included, are skipped.
+    """
+    placeholder = protocol.PLACEHOLDER in (fields.get("CodSence"), fields.get("CodigoCurso"))
+    if placeholder and environment == "test":
         return []
-    if not protocol.is_sence_run(run):
-        return [207]
-    return [] if registry.run_authorised(fields.get("CodigoCurso", ""), run) else [208]
+    return registry.course_problems(fields, today)
