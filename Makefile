@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 SIMULATOR_PORT ?= 5001
+export SIMULATOR_CLAVEUNICA_PORT ?= 5002
 export PIZARRA_ENV ?= development
 export SENCE_SIMULATOR_URL ?= http://127.0.0.1:$(SIMULATOR_PORT)/rce
 export PUBLIC_BASE_URL ?= http://localhost:$(PORT)
@@ -24,9 +25,10 @@ install: $(VENV)/.installed
 demo: install
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi seed-demo
-	@echo "Simulador SENCE en http://127.0.0.1:$(SIMULATOR_PORT) · Pizarra en http://localhost:$(PORT)"
+	@echo "Simulador SENCE en http://127.0.0.1:$(SIMULATOR_PORT) (ClaveÚnica en el puerto $(SIMULATOR_CLAVEUNICA_PORT)) · Pizarra en http://localhost:$(PORT)"
 	@trap 'kill 0' EXIT; \
 	  $(BIN)/flask --app app.simulator.wsgi run --host 127.0.0.1 --port $(SIMULATOR_PORT) & \
+	  $(BIN)/flask --app app.simulator.wsgi:claveunica run --host 127.0.0.1 --port $(SIMULATOR_CLAVEUNICA_PORT) & \
 	  while sleep 60; do $(BIN)/flask --app wsgi sweep >/dev/null 2>&1 || true; done & \
 	  $(BIN)/flask --app wsgi run --host 0.0.0.0 --port $(PORT)
 

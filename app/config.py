@@ -43,6 +43,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://localhost:5000").rstrip("/"),
         "PORT": int(os.environ.get("PORT", "5000")),
         "SENCE_SIMULATOR_URL": os.environ.get("SENCE_SIMULATOR_URL", "http://127.0.0.1:5001/rce").rstrip("/"),
+        # The simulator's ClaveÚnica look-alike (another origin): only the SENCE trip page's CSP needs it.
+        "SENCE_SIMULATOR_CLAVEUNICA_URL": os.environ.get(
+            "SENCE_SIMULATOR_CLAVEUNICA_URL",
+            f"http://127.0.0.1:{os.environ.get('SIMULATOR_CLAVEUNICA_PORT') or 5002}",
+        ).rstrip("/"),
         "SENCE_TEST_URL": os.environ.get("SENCE_TEST_URL", "https://sistemas.sence.cl/rcetest").rstrip("/"),
         "SENCE_PRODUCTION_URL": os.environ.get(
             "SENCE_PRODUCTION_URL", "https://sistemas.sence.cl/rce"

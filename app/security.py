@@ -13,14 +13,36 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
-def content_security_policy(app: Flask) -> str:
-    sence = {_origin(app.config[k]) for k in ("SENCE_SIMULATOR_URL", "SENCE_TEST_URL", "SENCE_PRODUCTION_URL")}
-    form_action = " ".join(["'self'", *sorted(o for o in sence if o)])
+def content_security_policy(app: Flask, form_action: str | None = None) -> str:
+    """The site's policy: forms may only go to Pizarra itself and to SENCE (or the simulator)."""
+    if form_action is None:
+        sence = {_origin(app.config[k]) for k in ("SENCE_SIMULATOR_URL", "SENCE_TEST_URL", "SENCE_PRODUCTION_URL")}
+        form_action = " ".join(["'self'", *sorted(o for o in sence if o)])
     return (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "media-src 'self'; object-src 'self'; frame-src 'self'; base-uri 'self'; "
         f"form-action {form_action}; frame-ancestors 'none'"
     )
+
+
+def trip_content_security_policy(app: Flask) -> str:
+    """The policy of the one page that auto-posts to SENCE: its ``form-action`` lets SENCE's redirects through.
+
+    ``form-action`` also governs the redirects that follow a form POST. Under manual v1.1.6, SENCE answers
+    IniciarSesion/CerrarSesion by sending the browser on to ClaveÚnica, on another origin that SENCE does
+    not document and may change, so the site's policy (SENCE's origin only) stops the trip on our own page.
+    ``https:`` lets any secure hop through; outside production the simulator's two http origins are added.
+    Everything else (scripts, frames, ancestors) stays as strict as on the rest of the site.
+    """
+    sources = ["'self'", "https:"]
+    if app.config.get("ENV") != "production":
+        keys = ("SENCE_SIMULATOR_URL", "SENCE_SIMULATOR_CLAVEUNICA_URL")
+        sources += sorted({o for o in (_origin(app.config.get(k) or "") for k in keys) if o})
+    return content_security_policy(app, " ".join(sources))
+
+
+def sence_trip_policy() -> str:
+    return current_app.extensions["pizarra_trip_csp"]
 
 
 def _carries_nul() -> bool:
@@ -42,6 +64,7 @@ def refuse_nul_characters():
 
 def init_security(app: Flask) -> None:
     csp = content_security_policy(app)
+    app.extensions["pizarra_trip_csp"] = trip_content_security_policy(app)
     app.before_request(refuse_nul_characters)
 
     @app.after_request

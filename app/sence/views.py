@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from app.auth.access import admin_required, course_or_404, viewable_course_or_abort
 from app.extensions import csrf, db
+from app.security import sence_trip_policy
 from app.sence import protocol, service, settings
 from app.sence.forms import ENVIRONMENT_LABELS, CourseSenceForm, OtecForm, TokenForm
 from app.sence.gate import is_gated, live_session
@@ -103,6 +104,7 @@ def _start(course_id: int, starter):
     response = make_response(render_template("sence/autosubmit.html", outgoing=outgoing, course=course))
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Content-Security-Policy"] = sence_trip_policy()  # SENCE → ClaveÚnica → SENCE
     return response
 
 

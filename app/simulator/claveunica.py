@@ -19,7 +19,11 @@ bp = Blueprint("claveunica", __name__)
 
 PASSWORD = "1234"  # noqa: S105 - the simulator's ClaveÚnica for everybody, shown on its page
 RECOVERY_URL = "https://claveunica.gob.cl/"  # manual §3.2's link; the real page links its own recovery
-CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'"
+# form-action governs the redirect back to SENCE after the login POST, so SENCE's origin must pass too.
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "form-action 'self' http: https:; base-uri 'none'"
+)
 
 
 @bp.after_request

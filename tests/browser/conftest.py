@@ -1,7 +1,8 @@
 """Real headless Chromium against Pizarra on http://localhost and the SENCE simulator on http://127.0.0.1.
 
 Two different *sites*, so the browser treats the simulator's answer as a cross-site POST, like SENCE's.
-Both servers run in threads of the test process and share the test database.
+The simulator's ClaveÚnica look-alike is a third server on another port of 127.0.0.1: another origin,
+as the real ClaveÚnica is for SENCE. All run in threads of the test process; Pizarra's shares the test database.
 """
 
 import os
@@ -45,25 +46,45 @@ class Live:
 
 @pytest.fixture(scope="session")
 def _servers():
-    pizarra, simulator = _Server(), _Server()
-    yield pizarra, simulator
+    pizarra, simulator, claveunica = _Server(), _Server(), _Server()
+    yield pizarra, simulator, claveunica
     pizarra.stop()
     simulator.stop()
+    claveunica.stop()
 
 
 @pytest.fixture(scope="session")
-def simulator_url(_servers) -> str:
-    from app.simulator import create_simulator_app
+def claveunica_url(_servers) -> str:
+    """The simulator's ClaveÚnica look-alike, on its own origin."""
+    from app.simulator import create_claveunica_app
 
-    _, simulator = _servers
-    simulator.start(create_simulator_app({"TESTING": True}))
+    claveunica = _servers[2]
+    claveunica.start(create_claveunica_app({"TESTING": True}))
+    return f"http://127.0.0.1:{claveunica.port}"
+
+
+@pytest.fixture(scope="session")
+def simulator_url(_servers, claveunica_url) -> str:
+    """The simulator as SENCE's v1.1.6 production path (/rce), strict: it knows the test OTEC and courses."""
+    from app.simulator import create_simulator_app
+    from tests.browser.sence_steps import SIMULATOR_REGISTRY
+
+    simulator = _servers[1]
+    simulator.start(create_simulator_app({"TESTING": True, "SIMULATOR_REGISTRY": SIMULATOR_REGISTRY,
+                                          "SIMULATOR_CLAVEUNICA_URL": claveunica_url}))
     return f"http://127.0.0.1:{simulator.port}/rce"
 
 
 @pytest.fixture(scope="session")
-def live(app, _servers, simulator_url) -> Live:
+def simulator(_servers, simulator_url):
+    """The simulator's Flask app, to look at what SENCE's side received (its in-memory store)."""
+    return _servers[1].wsgi_app
+
+
+@pytest.fixture(scope="session")
+def live(app, _servers, simulator_url, claveunica_url) -> Live:
     """Pizarra served on http://localhost:<port>, CSRF on, on the same database as the `app` fixture."""
-    pizarra, _ = _servers
+    pizarra = _servers[0]
     url = f"http://localhost:{pizarra.port}"
     live_app = create_app({
         "ENV": "testing",
@@ -72,6 +93,7 @@ def live(app, _servers, simulator_url) -> Live:
         "UPLOAD_DIR": app.config["UPLOAD_DIR"],
         "PUBLIC_BASE_URL": url,
         "SENCE_SIMULATOR_URL": simulator_url,
+        "SENCE_SIMULATOR_CLAVEUNICA_URL": claveunica_url,
         "RATELIMIT_ENABLED": False,
         "MAIL_SERVER": "",
     })

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.sence.models import SenceSession
 from app.timeutil import utcnow
 from tests.browser.conftest import no_horizontal_scroll, sign_in
+from tests.browser.sence_steps import complete_sence_round
 from tests.courses.helpers import PDF, SECRET, WEBM, lesson_with
 from tests.factories import PASSWORD, make_course, make_user, open_session
 from tests.sence.builders import participant_in, sence_course
@@ -35,13 +36,11 @@ def course_with_content(db, live):
     return course, lesson, user
 
 
-def _simulator_login(page, simulator_url: str) -> None:
+def _simulator_login(page, claveunica_url: str, run: str) -> None:
     with page.expect_popup() as opened:
         page.locator("#sence-controls").get_by_role("button", name="Iniciar sesión SENCE").click()
     popup = opened.value
-    popup.wait_for_url(re.compile(re.escape(simulator_url) + r"/Registro/"))
-    popup.get_by_label("Clave").fill("1234")
-    popup.get_by_role("button", name="Ingresar").click()
+    complete_sence_round(popup, claveunica_url, run)
     popup.wait_for_event("close")
 
 
@@ -72,7 +71,7 @@ def _assert_unlocked(page, live, course, lesson) -> None:
 
 
 def test_content_is_locked_before_login_and_opens_after_the_popup_without_reload(
-        page, live, simulator_url, course_with_content, shot):
+        page, live, claveunica_url, course_with_content, shot):
     course, lesson, user = course_with_content
     sign_in(page, live, user.email, PASSWORD)
     page.goto(f"{live.url}/cursos/{course.id}")
@@ -81,7 +80,7 @@ def test_content_is_locked_before_login_and_opens_after_the_popup_without_reload
     shot(page, "player-locked-desktop")
 
     page.evaluate("window.__samePage = true")
-    _simulator_login(page, simulator_url)
+    _simulator_login(page, claveunica_url, user.run)
 
     _assert_unlocked(page, live, course, lesson)
     assert page.evaluate("window.__samePage") is True  # unblurred in place, no reload
@@ -146,7 +145,7 @@ def test_when_the_session_expires_the_next_poll_blurs_the_content_again(page, li
     assert page.evaluate("window.__samePage") is True
 
 
-def test_the_same_journey_fits_a_phone(phone_page, live, simulator_url, course_with_content, shot):
+def test_the_same_journey_fits_a_phone(phone_page, live, claveunica_url, course_with_content, shot):
     page = phone_page
     course, lesson, user = course_with_content
     sign_in(page, live, user.email, PASSWORD)
@@ -158,7 +157,7 @@ def test_the_same_journey_fits_a_phone(phone_page, live, simulator_url, course_w
     assert start["height"] >= 44
     shot(page, "player-locked-phone")
 
-    _simulator_login(page, simulator_url)
+    _simulator_login(page, claveunica_url, user.run)
 
     _assert_unlocked(page, live, course, lesson)
     page.wait_for_function("document.querySelector('video.material-video').readyState >= 1")
@@ -175,11 +174,11 @@ def test_the_same_journey_fits_a_phone(phone_page, live, simulator_url, course_w
     shot(page, "player-unlocked-phone")
 
 
-def test_the_dashboard_closes_an_open_session_through_the_popup(page, live, simulator_url, course_with_content, db):
+def test_the_dashboard_closes_an_open_session_through_the_popup(page, live, claveunica_url, course_with_content, db):
     course, lesson, user = course_with_content
     sign_in(page, live, user.email, PASSWORD)
     page.goto(f"{live.url}/cursos/{course.id}")
-    _simulator_login(page, simulator_url)
+    _simulator_login(page, claveunica_url, user.run)
     page.goto(f"{live.url}/")
 
     box = page.locator("#open-sessions")
@@ -187,8 +186,7 @@ def test_the_dashboard_closes_an_open_session_through_the_popup(page, live, simu
     with page.expect_popup() as opened:
         box.get_by_role("button", name="Cerrar sesión SENCE").click()
     popup = opened.value
-    popup.get_by_label("Clave").fill("1234")
-    popup.get_by_role("button", name="Ingresar").click()
+    complete_sence_round(popup, claveunica_url, user.run)
     popup.wait_for_event("close")
 
     page.wait_for_function("!document.querySelector('#open-sessions').textContent.includes('Excel intermedio')")

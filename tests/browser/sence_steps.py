@@ -1,0 +1,37 @@
+"""The participant's steps on SENCE's side, in ONE place: every browser test goes through this helper.
+
+With manual v1.1.6 SENCE sends the popup (or the main window) on to ClaveÚnica, another origin, where
+the participant types RUN and ClaveÚnica; ClaveÚnica sends it back to SENCE, which POSTs to Pizarra.
+The simulator runs strict (SIMULATOR_REGISTRY below), so the OTEC's token, the course codes and the
+roster are checked as SENCE would, and 208/211/212/306–310 really occur.
+"""
+
+import re
+
+from tests.sence.builders import COD_SENCE, CODIGO_CURSO, OTEC_RUT, TOKEN
+
+CLAVEUNICA = "1234"  # the simulator's ClaveÚnica for everybody
+NOT_ON_ROSTER = "FT-2025-0000208"  # a course SENCE knows with nobody on its roster: 208 for anyone
+WRONG_COD_SENCE = "FT-2025-0000306"  # a course SENCE knows under another CodSence: 306
+
+SIMULATOR_REGISTRY = {
+    "otecs": {OTEC_RUT: {"tokens": {TOKEN: {"expires": "2099-01-01"}}}},
+    "courses": {
+        CODIGO_CURSO: {"cod_sence": COD_SENCE, "linea": 3, "rut_otec": OTEC_RUT, "elearning": True,
+                       "start": "2020-01-01", "end": "2099-12-31", "status": "vigente"},
+        NOT_ON_ROSTER: {"cod_sence": COD_SENCE, "linea": 3, "rut_otec": OTEC_RUT, "runs": []},
+        WRONG_COD_SENCE: {"cod_sence": "9999999999", "linea": 3, "rut_otec": OTEC_RUT},
+    },
+}
+
+
+def complete_sence_round(window, claveunica_url: str, run: str, password: str = CLAVEUNICA) -> None:
+    """Wait for ClaveÚnica's page in ``window`` (popup or main window), type RUN and ClaveÚnica, submit.
+
+    Nothing is pre-filled there: ClaveÚnica does not know whom SENCE expects.
+    """
+    window.wait_for_url(re.compile(re.escape(claveunica_url) + r"/openid/authorize\?"))
+    assert window.get_by_label("RUN").input_value() == ""
+    window.get_by_label("RUN").fill(run)
+    window.get_by_label("ClaveÚnica", exact=True).fill(password)
+    window.get_by_role("button", name="Ingresar").click()
