@@ -8,7 +8,7 @@ from app.admin import csv_import
 from app.auth.models import User
 from app.courses.models import Course, Enrollment, Group
 from app.extensions import db
-from app.sence.models import CourseSence
+from app.sence.settings import new_course_settings
 
 
 class RuleError(ValueError):
@@ -18,7 +18,7 @@ class RuleError(ValueError):
 def create_course(data: dict, instructors: list[User]) -> Course:
     course = Course(**data)
     course.instructors = instructors
-    course.sence = CourseSence()
+    course.sence = new_course_settings()
     db.session.add(course)
     db.session.commit()
     return course

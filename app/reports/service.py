@@ -16,7 +16,7 @@ from app.auth.models import User
 from app.courses.models import Course, Enrollment
 from app.extensions import db
 from app.sence.models import ABANDON_AFTER, Attempt, SenceSession
-from app.sence.protocol import LINEAS, describe
+from app.sence.protocol import LINEAS, SESSION_LIMIT_MAX_MINUTES, describe
 from app.timeutil import utcnow
 
 ENVIRONMENT_LABELS = {"simulator": "Simulador", "test": "Pruebas (rcetest)", "production": "Producción (rce)"}
@@ -39,7 +39,10 @@ def session_outcome(sence_session: SenceSession, now: datetime) -> str:
 
 
 def session_hours(sence_session: SenceSession) -> float:
-    return (sence_session.closed_at - sence_session.started_at).total_seconds() / 3600
+    """Hours of a closed session, never more than its own limit nor SENCE's 3 hours (older courses allowed more)."""
+    most = min(sence_session.expires_at - sence_session.started_at,
+               timedelta(minutes=SESSION_LIMIT_MAX_MINUTES))
+    return min(sence_session.closed_at - sence_session.started_at, most).total_seconds() / 3600
 
 
 def is_failed_attempt(attempt: Attempt, now: datetime) -> bool:

@@ -2,6 +2,7 @@
 
 import re
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -76,7 +77,7 @@ class TokenForm(SpanishForm):
         if not protocol.is_token_well_formed(field.data):
             raise ValidationError("El token debe ser un UUID de 36 caracteres, como "
                                   "8FCF1A2B-3C4D-4E5F-8A9B-0C1D2E3F4F8F." + _sence_says(303))
-        field.data = field.data.strip()
+        field.data = field.data.strip().upper()  # one spelling, whatever the admin pasted
 
 
 class CourseSenceForm(SpanishForm):
@@ -92,11 +93,12 @@ class CourseSenceForm(SpanishForm):
         "Entiendo que SENCE no puede borrar los registros de producción: cada inicio y cierre de sesión "
         "quedará registrado como asistencia real.")
     login_required = BooleanField("Exigir inicio de sesión SENCE para ver el contenido")
-    logout_required = BooleanField("Exigir cierre de sesión SENCE")
     session_limit_minutes = IntegerField(
         "Límite de la sesión (minutos)",
-        validators=[InputRequired(REQUIRED), NumberRange(min=10, max=600, message="Entre 10 y 600 minutos.")],
-        description="SENCE no cuenta las sesiones de más de 3 horas (180 minutos).")
+        validators=[InputRequired(REQUIRED), NumberRange(
+            min=10, max=protocol.SESSION_LIMIT_MAX_MINUTES,
+            message=f"Entre 10 y {protocol.SESSION_LIMIT_MAX_MINUTES} minutos.")],
+        description="SENCE no cuenta las sesiones de más de 3 horas (180 minutos): ese es el máximo.")
     modality = SelectField("Modalidad", choices=list(MODALITY_LABELS.items()))
     connectivity_target = IntegerField(
         "Meta de conectividad (%)",
@@ -120,6 +122,11 @@ class CourseSenceForm(SpanishForm):
         ):
             target = {"LineaCapacitacion": self.linea, "CodSence": self.cod_sence}.get(name, self.codigo_curso)
             target.errors.append(message + _sence_says(code))
+            ok = False
+        if self.environment.data == "simulator" and current_app.config["ENV"] == "production":
+            self.environment.errors.append(
+                "Esta instalación de Pizarra está en producción: el simulador no registra asistencia y los "
+                "participantes no llegarían a SENCE. Elige «Pruebas de SENCE» o «Producción de SENCE».")
             ok = False
         if self.environment.data == "production" and self.previous_environment != "production" \
                 and not self.confirm_production.data:

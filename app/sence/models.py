@@ -66,8 +66,7 @@ class CourseSence(db.Model):
     codigo_curso: Mapped[str] = mapped_column(String(50), default="")
     environment: Mapped[str] = mapped_column(String(12), default="simulator")
     login_required: Mapped[bool] = mapped_column(Boolean, default=True)
-    logout_required: Mapped[bool] = mapped_column(Boolean, default=True)
-    session_limit_minutes: Mapped[int] = mapped_column(Integer, default=180)
+    session_limit_minutes: Mapped[int] = mapped_column(Integer, default=180)  # at most 180 (forms, migration)
     modality: Mapped[str] = mapped_column(String(12), default="asincronico")  # or "sincronico"
     connectivity_target: Mapped[int] = mapped_column(Integer, default=40)
     alert_emails: Mapped[str] = mapped_column(Text, default="")  # comma/line separated

@@ -26,6 +26,9 @@ LOGOUT_PATH = "/Registro/CerrarSesion"  # the 2019 slides say CierreSesion; the 
 MAX_RETURN_URL = 100
 PLACEHOLDER = "-1"  # manual §4: CodSence/CodigoCurso "-1" skips course checks, test environment only
 PLACEHOLDER_ENVIRONMENTS = ("test", "simulator")
+# SENCE's 2019 slides: a session not closed within 3 hours does not count. The manual sets no limit, so a
+# course may ask for less, never more; reports count at most this much of any session.
+SESSION_LIMIT_MAX_MINUTES = 180
 
 # Manual v1.1.6 §3.2 names the lines; v1.1.2 called 1 "Sistema Integrado de Capacitación" and
 # 3 "Impulsa Personas"; Anexo 5 adds "Becas Laborales" to line 1.
@@ -512,7 +515,12 @@ def parse_glosa(text: str | None) -> list[str]:
     if not text:
         return []
     parts = _GLOSA_SPLIT.split(_clean(str(text), FIELD_MAX["GlosaError"]))
-    return [part[:20] for part in parts if part][:_MAX_CODES]
+    return [part[:20] for part in parts if part and not _is_zero(part)][:_MAX_CODES]
+
+
+def _is_zero(code: str) -> bool:
+    """GlosaError "0" (or "00") names no error: integrations report it on successes, and no table lists it."""
+    return code.isascii() and code.isdigit() and int(code) == 0
 
 
 def _clean(value: object, limit: int) -> str:

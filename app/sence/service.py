@@ -112,6 +112,8 @@ def course_problems(course) -> list[str]:
     if settings is None:
         return ["El curso no tiene configuración SENCE."]
     problems = []
+    if settings.environment == "simulator" and current_app.config["ENV"] == "production":
+        problems.append("El curso está en el simulador y esta instalación de Pizarra está en producción.")
     if settings.otec is None:
         problems.append("No hay OTEC asignado al curso.")
     else:

@@ -1,5 +1,6 @@
 """OTEC staff rules for SENCE settings: OTECs, their tokens, a course's codes. Each function commits."""
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
@@ -31,7 +32,7 @@ def save_otec(otec: Otec | None, name: str, rut: str) -> Otec:
 
 def add_token(otec: Otec, token: str, label: str = "", expires_on=None) -> SenceToken:
     """Store a token encrypted; the same token twice in one OTEC is refused (Fernet output differs each time)."""
-    token = token.strip()
+    token = token.strip().upper()  # stored in one spelling: the manual's examples and SENCE's rts are upper case
     for existing in otec.tokens:
         if existing.revoked_at is None and tokens.decrypt(existing.token_encrypted).lower() == token.lower():
             raise RuleError(f"Ese token ya está registrado ({existing.hint}).")
@@ -54,9 +55,19 @@ def token_rows(otec: Otec) -> list[tuple[SenceToken, str]]:
     return [(token, tokens.status_of(token, today)) for token in reversed(otec.tokens)]
 
 
+def default_environment() -> str:
+    """New courses start on the simulator while developing, on SENCE's test environment in production
+    (where the simulator is refused: it is not reachable by participants and records nothing)."""
+    return "test" if current_app.config["ENV"] == "production" else "simulator"
+
+
+def new_course_settings() -> CourseSence:
+    return CourseSence(environment=default_environment())
+
+
 def settings_of(course) -> CourseSence:
     if course.sence is None:
-        course.sence = CourseSence()
+        course.sence = new_course_settings()
         db.session.flush()
     return course.sence
 
@@ -71,7 +82,6 @@ def save_course_settings(course, data: dict) -> CourseSence:
     settings.codigo_curso = (data["codigo_curso"] or "").strip()
     settings.environment = data["environment"]
     settings.login_required = bool(data["login_required"])
-    settings.logout_required = bool(data["logout_required"])
     settings.session_limit_minutes = data["session_limit_minutes"]
     settings.modality = data["modality"]
     target = data.get("connectivity_target")

@@ -139,7 +139,7 @@ FORMS = {
     "/sence/otecs": ("name", "rut"),
     "/sence/cursos/{course}/configuracion": (
         "otec_id", "linea", "cod_sence", "codigo_curso", "environment", "confirm_production", "login_required",
-        "logout_required", "session_limit_minutes", "modality", "connectivity_target", "alert_emails",
+        "session_limit_minutes", "modality", "connectivity_target", "alert_emails",
         "exempt_group_ids"),
     "/admin/cursos/{course}/participantes": ("run", "full_name", "email", "phone", "mobile", "password", "group"),
     "/admin/cursos/{course}/grupos": ("name",),

@@ -27,7 +27,7 @@ def admin(client, db):
 
 def _settings_form(otec_id, **overrides):
     data = {"otec_id": otec_id, "linea": "3", "cod_sence": COD_SENCE, "codigo_curso": CODIGO_CURSO,
-            "environment": "simulator", "login_required": "y", "logout_required": "y",
+            "environment": "simulator", "login_required": "y",
             "session_limit_minutes": "180", "modality": "asincronico", "connectivity_target": "",
             "alert_emails": ""}
     data.update(overrides)
@@ -167,14 +167,14 @@ def test_settings_are_saved_with_exempt_groups_and_defaults(client, admin, db):
 
     response = client.post(f"/sence/cursos/{course.id}/configuracion", data=_settings_form(
         otec.id, modality="sincronico", exempt_group_ids=[str(group.id)], alert_emails="a@otec.cl; b@otec.cl",
-        logout_required=None, session_limit_minutes="120"))
+        session_limit_minutes="120"))
 
     assert response.status_code == 303
     settings = db.session.get(CourseSence, course.id)
     assert settings.exempt_group_ids == [group.id] and other_course_group.id not in settings.exempt_group_ids
     assert settings.connectivity_target == 75 and settings.modality == "sincronico"
     assert settings.alert_email_list == ["a@otec.cl", "b@otec.cl"]
-    assert settings.session_limit_minutes == 120 and settings.logout_required is False
+    assert settings.session_limit_minutes == 120
 
 
 def test_a_bad_alert_address_is_refused(client, admin, db):
