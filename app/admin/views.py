@@ -1,5 +1,6 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.admin import csv_import, service
 from app.admin.forms import AssignGroupForm, CourseForm, EnrollForm, GroupForm, ImportForm, UserForm
@@ -7,6 +8,9 @@ from app.auth.access import admin_required, course_or_404
 from app.auth.models import User
 from app.courses.models import Course, Enrollment, Group
 from app.extensions import db
+from app.sence import preflight
+from app.sence import service as sence_service
+from app.sence.models import CourseSence
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -32,8 +36,11 @@ def _course_data(form: CourseForm) -> dict:
 @bp.route("/cursos")
 @admin_required
 def courses():
-    rows = db.session.execute(select(Course).order_by(Course.title)).scalars().all()
-    return render_template("admin/courses.html", courses=rows)
+    rows = db.session.execute(
+        select(Course).options(selectinload(Course.sence).selectinload(CourseSence.otec)).order_by(Course.title)
+    ).scalars().all()
+    checks = preflight.review_courses(rows, sence_service.return_url_problems())
+    return render_template("admin/courses.html", courses=rows, checks=checks)
 
 
 @bp.route("/cursos/nuevo", methods=["GET", "POST"])

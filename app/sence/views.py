@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from app.auth.access import admin_required, course_or_404, viewable_course_or_abort
 from app.extensions import csrf, db
 from app.security import sence_trip_policy
-from app.sence import protocol, service, settings
+from app.sence import preflight, protocol, service, settings
 from app.sence.forms import ENVIRONMENT_LABELS, CourseSenceForm, OtecForm, TokenForm
 from app.sence.gate import is_gated, live_session
 from app.sence.models import Otec, SenceToken
@@ -253,7 +253,7 @@ def course_settings(course_id: int):
     return render_template(
         "sence/course_settings.html", course=course, form=form, url_problems=url_problems,
         urls=service.return_urls(), problems=service.course_problems(course), environments=ENVIRONMENT_LABELS,
-        current=current,
+        current=current, review=preflight.review_courses([course], url_problems)[course.id],
     ), (422 if failed else 200)
 
 
