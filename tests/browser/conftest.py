@@ -67,7 +67,7 @@ def claveunica_url(_servers) -> str:
 def simulator_url(_servers, claveunica_url) -> str:
     """The simulator as SENCE's v1.1.6 production path (/rce), strict: it knows the test OTEC and courses."""
     from app.simulator import create_simulator_app
-    from tests.browser.sence_steps import SIMULATOR_REGISTRY
+    from tests.sence.sence_registry import SIMULATOR_REGISTRY
 
     simulator = _servers[1]
     simulator.start(create_simulator_app({"TESTING": True, "SIMULATOR_REGISTRY": SIMULATOR_REGISTRY,

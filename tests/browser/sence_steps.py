@@ -2,27 +2,13 @@
 
 With manual v1.1.6 SENCE sends the popup (or the main window) on to ClaveÚnica, another origin, where
 the participant types RUN and ClaveÚnica; ClaveÚnica sends it back to SENCE, which POSTs to Pizarra.
-The simulator runs strict (SIMULATOR_REGISTRY below), so the OTEC's token, the course codes and the
+The simulator runs strict (tests/sence/sence_registry.py), so the OTEC's token, the course codes and the
 roster are checked as SENCE would, and 208/211/212/306–310 really occur.
 """
 
 import re
 
-from tests.sence.builders import COD_SENCE, CODIGO_CURSO, OTEC_RUT, TOKEN
-
 CLAVEUNICA = "1234"  # the simulator's ClaveÚnica for everybody
-NOT_ON_ROSTER = "FT-2025-0000208"  # a course SENCE knows with nobody on its roster: 208 for anyone
-WRONG_COD_SENCE = "FT-2025-0000306"  # a course SENCE knows under another CodSence: 306
-
-SIMULATOR_REGISTRY = {
-    "otecs": {OTEC_RUT: {"tokens": {TOKEN: {"expires": "2099-01-01"}}}},
-    "courses": {
-        CODIGO_CURSO: {"cod_sence": COD_SENCE, "linea": 3, "rut_otec": OTEC_RUT, "elearning": True,
-                       "start": "2020-01-01", "end": "2099-12-31", "status": "vigente"},
-        NOT_ON_ROSTER: {"cod_sence": COD_SENCE, "linea": 3, "rut_otec": OTEC_RUT, "runs": []},
-        WRONG_COD_SENCE: {"cod_sence": "9999999999", "linea": 3, "rut_otec": OTEC_RUT},
-    },
-}
 
 
 def complete_sence_round(window, claveunica_url: str, run: str, password: str = CLAVEUNICA) -> None:

@@ -14,9 +14,10 @@ from sqlalchemy import select
 from app.security import content_security_policy
 from app.sence.models import Attempt, SenceSession
 from tests.browser.conftest import no_horizontal_scroll, sign_in
-from tests.browser.sence_steps import NOT_ON_ROSTER, WRONG_COD_SENCE, complete_sence_round
+from tests.browser.sence_steps import complete_sence_round
 from tests.factories import PASSWORD
 from tests.sence.builders import participant_in, sence_course
+from tests.sence.sence_registry import NOT_ON_ROSTER, WRONG_COD_SENCE
 
 pytestmark = pytest.mark.browser
 
