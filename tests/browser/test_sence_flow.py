@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from app.security import content_security_policy
-from app.sence.models import Attempt, SenceSession
+from app.sence.models import Attempt, Exchange, SenceSession
 from tests.browser.conftest import no_horizontal_scroll, sign_in
 from tests.browser.sence_steps import complete_sence_round
 from tests.factories import PASSWORD
@@ -188,3 +188,22 @@ def test_the_sence_box_fits_a_phone(phone_page, live, enrolled, shot):
     assert phone_page.get_by_role("button", name="Iniciar sesión SENCE").is_visible()
     assert no_horizontal_scroll(phone_page)
     shot(phone_page, "sence-controls-phone")
+
+
+def test_closing_the_claveunica_window_sends_pizarra_nothing(page, live, claveunica_url, enrolled, db):
+    course, user = enrolled
+    sign_in(page, live, user.email, PASSWORD)
+    page.goto(f"{live.url}/cursos/{course.id}")
+
+    with page.expect_popup() as opened:
+        page.get_by_role("button", name="Iniciar sesión SENCE").click()
+    popup = opened.value
+    popup.wait_for_url(re.compile(re.escape(claveunica_url)))
+    popup.close()
+
+    page.reload()
+    assert page.get_by_role("button", name="Iniciar sesión SENCE").is_visible()  # a new attempt at once
+    db.session.expire_all()
+    assert db.session.execute(select(Attempt.status)).scalar_one() == "pending"
+    assert db.session.execute(select(Exchange.direction)).scalars().all() == ["out"]
+    assert _sessions(db) == []
