@@ -74,6 +74,7 @@ def live(app, _servers, simulator_url) -> Live:
         "SENCE_SIMULATOR_URL": simulator_url,
         "RATELIMIT_ENABLED": False,
         "MAIL_SERVER": "",
+        "PRIVACY_NOTICE_GATE": False,  # the privacy browser test turns it on
     })
     pizarra.start(live_app)
     yield Live(url, live_app)
