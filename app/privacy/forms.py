@@ -7,6 +7,8 @@ from app.privacy.retention import DATA_CLASSES
 
 REQUIRED = "Este campo es obligatorio."
 NUMBER = "Escribe un número entero de días."
+LONG = Length(max=4000, message="Máximo 4000 caracteres.")
+NOTICE_LENGTH = "El aviso debe tener al menos 50 caracteres (y a lo más 20.000)."
 
 
 class AcknowledgeForm(FlaskForm):
@@ -17,22 +19,23 @@ class AcknowledgeForm(FlaskForm):
 class RequestForm(FlaskForm):
     kind = SelectField("Tipo de solicitud", choices=[("", "Elige…"), *REQUEST_KINDS.items()],
                        validators=[DataRequired("Elige el tipo de solicitud.")])
-    detail = TextAreaField("Detalle", validators=[Length(max=4000, message="Máximo 4000 caracteres.")],
+    detail = TextAreaField("Detalle", validators=[LONG],
                            description="Para una rectificación, indica el dato incorrecto y el correcto.")
 
 
 class NoteForm(FlaskForm):
-    text = TextAreaField("Nota interna o acción realizada", validators=[DataRequired(REQUIRED), Length(max=4000)])
+    text = TextAreaField("Nota interna o acción realizada", validators=[DataRequired(REQUIRED), LONG])
 
 
 class AnswerForm(FlaskForm):
     outcome = SelectField("Resultado", choices=[("", "Elige…"), *OUTCOMES.items()],
                           validators=[DataRequired("Elige el resultado.")])
-    text = TextAreaField("Respuesta para la persona", validators=[DataRequired(REQUIRED), Length(max=4000)])
+    text = TextAreaField("Respuesta para la persona", validators=[DataRequired(REQUIRED), LONG])
 
 
 class NoticeForm(FlaskForm):
-    body = TextAreaField("Texto del aviso", validators=[DataRequired(REQUIRED), Length(min=50, max=20000)],
+    body = TextAreaField("Texto del aviso",
+                         validators=[DataRequired(REQUIRED), Length(min=50, max=20000, message=NOTICE_LENGTH)],
                          description="Al guardar se publica una versión nueva y cada participante la verá al entrar.")
 
 

@@ -204,7 +204,7 @@ def request_answer(request_id: int):
         try:
             service.answer(filed, current_user, form.outcome.data, form.text.data)
         except service.RuleError as err:
-            form.text.errors.append(str(err))
+            flash(str(err), "error")  # the form is gone once answered: the message goes on top
         else:
             flash("Respuesta enviada: la persona la ve en «Mis datos».", "success")
             return redirect(url_for("privacy.request_detail", request_id=filed.id))
