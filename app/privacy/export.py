@@ -143,7 +143,7 @@ def _json_value(value):
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def _csv_value(value) -> str:
+def csv_value(value) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -161,7 +161,7 @@ def _csv(rows: list[dict]) -> bytes:
     if rows:
         writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), delimiter=";", lineterminator="\r\n")
         writer.writeheader()
-        writer.writerows({k: _csv_value(v) for k, v in row.items()} for row in rows)
+        writer.writerows({k: csv_value(v) for k, v in row.items()} for row in rows)
     return buffer.getvalue().encode("utf-8-sig")
 
 

@@ -310,9 +310,9 @@ def trail_export():
                      "Persona (id)", "Personas cubiertas"])
     for row in rows:
         actor = people.get(row.actor_id)
-        writer.writerow([format_chile(row.at, "%d-%m-%Y %H:%M:%S"), actor.full_name if actor else "",
-                         row.actor_id or "", service.ACCESS_ACTIONS.get(row.action, row.action), row.path,
-                         row.course_id or "", row.subject_user_id or "", row.people])
+        writer.writerow([export.csv_value(value) for value in (
+            row.at, actor.full_name if actor else "", row.actor_id, service.ACCESS_ACTIONS.get(row.action, row.action),
+            row.path, row.course_id, row.subject_user_id, row.people)])
     response = Response(buffer.getvalue().encode("utf-8-sig"), mimetype="text/csv; charset=utf-8")
     stamp = format_chile(utcnow(), "%Y%m%d-%H%M")
     response.headers["Content-Disposition"] = f'attachment; filename="registro-accesos-{stamp}.csv"'
