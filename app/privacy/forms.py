@@ -36,7 +36,8 @@ class AnswerForm(FlaskForm):
 class NoticeForm(FlaskForm):
     body = TextAreaField("Texto del aviso",
                          validators=[DataRequired(REQUIRED), Length(min=50, max=20000, message=NOTICE_LENGTH)],
-                         description="Al guardar se publica una versión nueva y cada participante la verá al entrar.")
+                         description="Markdown: «## » para títulos, «- » para listas. Al guardar se publica una "
+                                     "versión nueva y cada participante la verá al entrar.")
 
 
 class SettingsForm(FlaskForm):

@@ -41,13 +41,14 @@ def _insert():
 
 
 DEFAULT_NOTICE = """\
-Aviso de privacidad
+# Aviso de privacidad
 
 {otec} (la OTEC) es responsable de los datos personales que se tratan en Pizarra, su plataforma de cursos \
 e-learning. Este aviso explica qué datos guardamos, para qué, quién los recibe, cuánto tiempo y cómo ejercer tus \
 derechos según la Ley 21.719 de protección de datos personales.
 
-Qué datos guardamos
+## Qué datos guardamos
+
 - Identificación y contacto: nombre, RUN, correo electrónico y teléfono.
 - Tu participación: cursos en que estás inscrito, lecciones completadas y, cuando existan, evaluaciones, notas \
 y certificados.
@@ -55,23 +56,27 @@ y certificados.
 respuesta de SENCE, fecha y hora, y la dirección desde la que se envió.
 - Correos que Pizarra te envió (por ejemplo, recordatorios para cerrar tu sesión SENCE).
 
-Para qué
+## Para qué
+
 - Dictar el curso y llevar tu avance.
 - Registrar tu asistencia ante SENCE: es una obligación legal de la OTEC en los cursos con franquicia \
 tributaria o financiados por SENCE; sin ese registro la OTEC no puede acreditar tu asistencia.
 - Avisarte de sesiones abiertas y resolver problemas de conexión con SENCE.
 
-Quién los recibe
+## Quién los recibe
+
 - SENCE, que recibe tu RUN y tu asistencia al iniciar y cerrar cada sesión, y los informes del curso.
 - El OTIC o la empresa que contrató tu capacitación, que recibe tu asistencia y tus resultados.
 - Nadie más, salvo obligación legal.
 
-Cuánto tiempo
+## Cuánto tiempo
+
 - La evidencia de asistencia SENCE y las notas de cursos SENCE se conservan mientras la OTEC deba poder \
 acreditarlas (5 años por defecto); los correos enviados, 180 días; el registro de accesos del personal, 2 años.
 - Pasado ese plazo los datos se eliminan automáticamente.
 
-Tus derechos
+## Tus derechos
+
 Puedes pedir acceso, rectificación, supresión, oposición y bloqueo de tus datos, y descargarlos (portabilidad), \
 desde la página «Mis datos» de Pizarra. La OTEC responde dentro de {days} días corridos. Si pides la supresión, \
 la evidencia de asistencia que la OTEC debe conservar para SENCE se guarda bajo un seudónimo hasta que termine \

@@ -19,7 +19,7 @@ import hmac
 import secrets
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 
 from app.auth.models import User
 from app.courses.models import Enrollment, LessonProgress
@@ -94,7 +94,6 @@ def lesson_progress(user: User, code: str) -> dict:
 def emails(user: User, code: str) -> dict:
     """E-mails to the person and alerts about them (both carry their name or address): erased."""
     ids = [m.id for m in db.session.execute(outbox_query(user)).scalars()]
-    db.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(user_id=None))
     result = db.session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(ids)))
     return {"emails_erased": result.rowcount}
 

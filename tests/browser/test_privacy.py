@@ -33,7 +33,7 @@ def test_notice_download_suppression_request_processed_by_the_admin(page, live, 
 
     _sign_in_form(page, live, world.ana.run)
     page.wait_for_url(f"{live.url}/privacidad?next=/")
-    assert page.get_by_text("Tus derechos").is_visible()
+    assert page.get_by_role("heading", name="Tus derechos").is_visible()
     shot(page, "privacy-notice-desktop")
     page.get_by_role("button", name="Leí el aviso de privacidad").click()
     page.wait_for_url(f"{live.url}/")
