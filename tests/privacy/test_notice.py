@@ -2,6 +2,8 @@
 
 from app.privacy import service
 from app.privacy.models import NoticeAcknowledgement, PrivacyNotice
+from tests.courses.helpers import gated_course, participant_signed_in
+from tests.courses.test_timer import _counting
 from tests.factories import login, make_user
 from tests.sence.builders import make_otec
 
@@ -93,3 +95,23 @@ def test_the_admin_sets_the_deadline_and_retention(client, db):
     assert bad.status_code == 422 and "Entre 30 y 7300 días." in bad.get_data(as_text=True)
     page = client.get("/admin/privacidad").get_data(as_text=True)
     assert 'value="90"' in page
+
+
+def test_the_gate_adds_nothing_to_the_timer_poll_and_one_query_to_a_page(app, client, db, notice_gate):
+    course, _ = gated_course()
+    participant_signed_in(client, course)
+    _acknowledge(client, service.current_notice().version)
+    client.get("/")  # the acknowledged version is now in the session
+    counts = {}
+    for gate in (False, True):
+        app.config["PRIVACY_NOTICE_GATE"] = gate
+        db.session.expunge_all()
+        with _counting(db.engine) as statements:
+            assert client.get(f"/cursos/{course.id}/timer", headers={"HX-Request": "true"}).status_code == 200
+        counts[("timer", gate)] = len(statements)
+        db.session.expunge_all()
+        with _counting(db.engine) as statements:
+            assert client.get(f"/cursos/{course.id}").status_code == 200
+        counts[("course", gate)] = len(statements)
+    assert counts[("timer", True)] == counts[("timer", False)] == 1
+    assert counts[("course", True)] == counts[("course", False)] + 1
