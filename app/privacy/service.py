@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from app.auth.models import User
 from app.extensions import db
 from app.privacy.models import (
+    OUTCOMES,
     REQUEST_KINDS,
     AccessEvent,
     Block,
@@ -221,8 +222,6 @@ def add_note(request: PrivacyRequest, actor: User, text: str) -> None:
 
 def answer(request: PrivacyRequest, actor: User, outcome: str, text: str, now: datetime | None = None) -> None:
     """The answer the person sees; it closes the request. A second answer is refused (the first is kept)."""
-    from app.privacy.models import OUTCOMES
-
     if request.status == "answered":
         raise RuleError("La solicitud ya fue respondida.")
     if outcome not in OUTCOMES:

@@ -97,12 +97,12 @@ def acknowledge():
 # --- Mis datos ------------------------------------------------------------------------------------------
 
 
-def _rectify_url() -> str:
-    """Issue 11's "Mi cuenta" edits e-mail and phone; until it exists, the account page we have."""
-    for endpoint in ("auth.account", "account.account", "auth.password"):
-        if endpoint in current_app.view_functions:
-            return url_for(endpoint)
-    return url_for("privacy.my_data")
+ACCOUNT_ENDPOINTS = ("account.account",)  # "Mi cuenta" (/mi-cuenta), built by branch issue11
+
+
+def _rectify_url() -> str | None:
+    """Where the person edits their own e-mail and phone; None until such a page exists (then: a request)."""
+    return next((url_for(e) for e in ACCOUNT_ENDPOINTS if e in current_app.view_functions), None)
 
 
 @bp.route("/mis-datos")

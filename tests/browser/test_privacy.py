@@ -69,6 +69,14 @@ def test_notice_download_suppression_request_processed_by_the_admin(page, live, 
     assert "Participante seudonimizado P-" in report and "Ana Pérez Rojas" not in report
     assert "Benito Soto Lagos" in report
     shot(page, "privacy-attendance-pseudonym-desktop")
+    page.get_by_role("link", name="Privacidad", exact=True).first.click()
+    page.get_by_role("link", name="Registro de accesos").click()
+    trail = page.locator("main").inner_text()
+    assert "Carla Admin" in trail and "Vio el detalle de un participante" in trail
+    shot(page, "privacy-trail-desktop")
+    page.get_by_role("link", name="Aviso y plazos").click()
+    assert page.get_by_label("Plazo para responder solicitudes (días corridos)").input_value() == "30"
+    shot(page, "privacy-settings-desktop")
     page.get_by_role("button", name="Salir").click()
 
     _sign_in_form(page, live, "ana.perez@correo.cl")

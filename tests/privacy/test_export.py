@@ -62,6 +62,7 @@ def test_mis_datos_page_shows_what_is_held(client, db):
     html = client.get("/mis-datos").get_data(as_text=True)
     assert "Ana Pérez Rojas" in html and world.ana.run in html and world.course.title in html
     assert "Descargar mis datos (ZIP)" in html
+    assert "Pide una <strong>rectificación</strong>" in html  # no "Mi cuenta" page on this branch yet
     assert "Benito" not in html
 
 
