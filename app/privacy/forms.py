@@ -34,7 +34,7 @@ class AnswerForm(FlaskForm):
 
 
 class NoticeForm(FlaskForm):
-    body = TextAreaField("Texto del aviso",
+    body = TextAreaField("Texto del aviso", render_kw={"rows": 18},
                          validators=[DataRequired(REQUIRED), Length(min=50, max=20000, message=NOTICE_LENGTH)],
                          description="Markdown: «## » para títulos, «- » para listas. Al guardar se publica una "
                                      "versión nueva y cada participante la verá al entrar.")

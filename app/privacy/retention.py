@@ -50,6 +50,11 @@ DATA_CLASSES = {
         "Registro de responsabilidad proactiva; dos años cubren una fiscalización habitual."),
 }
 
+# What the settings page calls each count of a run.
+COUNT_LABELS = {"sence_exchanges": "intercambios SENCE", "sence_attempts": "intentos SENCE (con sus sesiones)",
+                "suppressed_accounts": "cuentas suprimidas", "outbox": "correos",
+                "access_trail": "accesos del personal", "sence_exchanges_unmatched": "respuestas SENCE rechazadas"}
+
 
 # --- One function per data class: delete what is older than `cutoff`, return counts per table ------------
 

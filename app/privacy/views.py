@@ -287,6 +287,7 @@ def settings():
         notice_form.body.data = notice_form.body.data or current.body
     return render_template("privacy/settings.html", notice=current, notice_form=notice_form,
                            settings_form=settings_form, policies=policies, classes=retention.DATA_CLASSES,
+                           count_labels=retention.COUNT_LABELS,
                            runs=retention.recent_runs()), status
 
 
