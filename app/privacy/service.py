@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
 from app.extensions import db
@@ -120,7 +121,11 @@ def publish_notice(body: str, by: User) -> PrivacyNotice:
         raise RuleError("El texto es igual al de la versión vigente: no se publicó una versión nueva.")
     notice = PrivacyNotice(version=latest.version + 1, body=body, published_at=utcnow(), published_by_id=by.id)
     db.session.add(notice)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # another admin published the same version number a moment ago
+        db.session.rollback()
+        raise RuleError("Otra persona publicó una versión del aviso recién: revísala y vuelve a intentarlo.") from None
     return notice
 
 
