@@ -12,9 +12,9 @@ from werkzeug.exceptions import HTTPException
 from app.config import load_config
 from app.extensions import csrf, db, limiter, login_manager, migrate
 
-BLUEPRINTS = ("health", "auth", "courses", "sence", "admin", "reports", "notify")
+BLUEPRINTS = ("health", "auth", "courses", "sence", "admin", "reports", "notify", "privacy")
 # Every model module, so that metadata (create_all, Alembic) sees every table.
-MODEL_MODULES = ("auth", "courses", "sence", "notify")
+MODEL_MODULES = ("auth", "courses", "sence", "notify", "privacy")
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -134,7 +134,7 @@ def _register_template_helpers(app: Flask) -> None:
 
 
 ADMIN_NAV = (("admin.courses", "Cursos"), ("admin.users", "Usuarios"), ("sence.otecs", "OTEC y SENCE"),
-             ("reports.live", "En vivo"), ("notify.outbox", "Correos"))
+             ("reports.live", "En vivo"), ("notify.outbox", "Correos"), ("privacy.requests", "Privacidad"))
 # Per-course admin pages that take `course_id`; each blueprint's endpoint shows up once it exists.
 COURSE_TABS = (("sence.course_settings", "SENCE"), ("courses.lessons_edit", "Lecciones"),
                ("reports.attendance", "Asistencia"))
@@ -151,6 +151,7 @@ def _nav_items():
     items = [("courses.dashboard", "Mis cursos")]
     if current_user.is_admin:
         items += list(ADMIN_NAV)
+    items.append(("privacy.my_data", "Mis datos"))
     return _existing(items)
 
 

@@ -86,6 +86,18 @@ def cohort() -> list[dict]:
     return people
 
 
+def acknowledge_notice(people: list[dict]) -> None:
+    """The cohort has read the privacy notice (app/privacy), as real participants have after their first sign-in:
+    otherwise their course page is a redirect to it."""
+    try:
+        from app.privacy.service import acknowledge, current_notice
+    except ImportError:
+        return
+    version = current_notice().version
+    for person in people:
+        acknowledge(db.session.get(User, person["user_id"]), version)
+
+
 def grow(total: int, password_hash: str) -> dict:
     started = time.monotonic()
     added = seed.grow_participants(total, password_hash)
@@ -193,6 +205,7 @@ def prepare(app, results: dict, password_hash: str) -> tuple[dict, list[dict]]:
             seed.seed_base(password_hash)
         results["seed"]["200"] = grow(SIZES[0], password_hash)
         paths, people = discover_paths(app), cohort()
+        acknowledge_notice(people)
         db.session.remove()
     return paths, people
 

@@ -34,6 +34,7 @@ def app(tmp_path_factory):
         "PUBLIC_BASE_URL": "http://localhost",
         "MAIL_SERVER": "",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashing keeps the suite quick
+        "PRIVACY_NOTICE_GATE": False,  # on in tests/privacy (fixture `notice_gate`) and the privacy browser test
     })
     with app.app_context():
         _db.drop_all()

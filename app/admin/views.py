@@ -8,6 +8,7 @@ from app.auth.access import admin_required, course_or_404
 from app.auth.models import User
 from app.courses.models import Course, Enrollment, Group
 from app.extensions import db
+from app.privacy.trail import record_access
 from app.sence import preflight
 from app.sence import service as sence_service
 from app.sence.models import CourseSence
@@ -228,6 +229,8 @@ def user_new():
 @admin_required
 def user_edit(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
+    if request.method == "GET" and user.is_participant:
+        record_access("user_detail", subject_user_id=user.id)
     form = UserForm(obj=user)
     del form.role  # a role is chosen once, at creation
     if form.validate_on_submit():

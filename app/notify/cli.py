@@ -7,10 +7,12 @@ from flask import Flask, current_app
 def register(app: Flask) -> None:
     @app.cli.command("sweep")
     def sweep_command():
-        """Queue due close reminders and abandoned-attempt alerts, then send (or retry) due mail."""
+        """Queue due close reminders and abandoned-attempt alerts, send (or retry) due mail, apply retention."""
         from app.notify.service import sweep
+        from app.privacy.retention import run_retention, summary
 
         result = sweep()
+        retention_runs = run_retention()
         if not current_app.config.get("MAIL_SERVER"):
             click.echo("MAIL_SERVER no está definido: los correos quedan en la bandeja (página Correos).")
-        click.echo(f"Barrido listo: {result.summary()}.")
+        click.echo(f"Barrido listo: {result.summary()}; {summary(retention_runs)}.")

@@ -25,6 +25,7 @@ from app.auth.models import User
 from app.extensions import db
 from app.notify.mailer import Mailer, PermanentFailure, TransientFailure
 from app.notify.models import ALERT_WINDOW, AttemptNotice, OutboxMessage
+from app.privacy.models import Block
 from app.sence import signals
 from app.sence.models import ABANDON_AFTER, Attempt, SenceSession
 from app.sence.protocol import LINEAS, describe
@@ -119,6 +120,8 @@ def report_failure(attempt: Attempt, *, abandoned: bool = False, now: datetime |
     now = now or utcnow()
     if not _claim_attempt(attempt.id, now):
         return None
+    if db.session.get(Block, attempt.user_id) is not None:  # blocked (Ley 21.719): no processing, no mail
+        return None
     settings = attempt.course.sence
     recipients = settings.alert_email_list if settings is not None else []
     if not recipients:
@@ -212,7 +215,7 @@ def queue_reminders(now: datetime) -> int:
         .join(User, User.id == SenceSession.user_id)
         .where(SenceSession.status.in_(("open", "close_failed")), SenceSession.reminder_sent_at.is_(None),
                SenceSession.expires_at > now, SenceSession.expires_at <= now + REMINDER_BEFORE,
-               User.email.is_not(None), User.email != "")
+               User.email.is_not(None), User.email != "", ~_blocked(SenceSession.user_id))
         .order_by(SenceSession.expires_at)
         .with_for_update(skip_locked=True, of=SenceSession)
     ).scalars().all()
@@ -241,10 +244,16 @@ def backoff(attempts: int) -> timedelta:
     return min(BACKOFF_FIRST * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
 
 
+def _blocked(user_id_column):
+    """The person asked for blocking (app/privacy): nothing is sent to or about them while it lasts."""
+    return exists().where(Block.user_id == user_id_column)
+
+
 def _claim_next(now: datetime) -> OutboxMessage | None:
     return db.session.execute(
         select(OutboxMessage)
-        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
+               ~_blocked(OutboxMessage.user_id))
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(1)
         .with_for_update(skip_locked=True)

@@ -6,6 +6,7 @@ from flask_login import login_required
 from app.auth.access import admin_required, editable_course_or_abort, enrollment_of
 from app.auth.models import User
 from app.extensions import db
+from app.privacy.trail import record_access
 from app.reports import exports, service
 from app.timeutil import format_chile, utcnow
 
@@ -47,6 +48,7 @@ def attendance_export(course_id: int, fmt: str):
         abort(404)
     course = editable_course_or_abort(course_id)
     report = service.attendance(course)
+    record_access("attendance_export", course_id=course.id, people=len(report.rows))
     if fmt == "csv":
         return _download(exports.attendance_csv(report), fmt, "asistencia", course.id)
     lines = service.session_lines(course.id, report.generated_at, environment=report.environment)
@@ -59,6 +61,7 @@ def sessions_export(course_id: int):
     course = editable_course_or_abort(course_id)
     report = service.attendance(course)
     lines = service.session_lines(course.id, report.generated_at, environment=report.environment)
+    record_access("sessions_export", course_id=course.id, people=len({line.sence_session.user_id for line in lines}))
     return _download(exports.sessions_csv(report, lines), "csv", "sesiones", course.id)
 
 
@@ -69,6 +72,7 @@ def participant(course_id: int, user_id: int):
     user = db.session.get(User, user_id)
     if user is None or enrollment_of(user, course.id) is None:
         abort(404)
+    record_access("participant_detail", course_id=course.id, subject_user_id=user.id)
     now = utcnow()
     return render_template("reports/participant.html", course=course, user=user, now=now,
                            sessions=service.session_lines(course.id, now, user_id=user.id),

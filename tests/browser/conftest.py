@@ -96,6 +96,7 @@ def live(app, _servers, simulator_url, claveunica_url) -> Live:
         "SENCE_SIMULATOR_CLAVEUNICA_URL": claveunica_url,
         "RATELIMIT_ENABLED": False,
         "MAIL_SERVER": "",
+        "PRIVACY_NOTICE_GATE": False,  # the privacy browser test turns it on
     })
     pizarra.start(live_app)
     yield Live(url, live_app)

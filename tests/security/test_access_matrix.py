@@ -11,6 +11,7 @@ from app import create_app
 from app.courses.models import Lesson, Material
 from app.extensions import db
 from app.notify.models import OutboxMessage
+from app.privacy import service as privacy_service
 from tests.factories import enroll, login, make_course, make_group, make_user, open_session
 from tests.sence.builders import make_otec
 
@@ -44,11 +45,17 @@ RULES = {
         "admin.enrollment_remove", "admin.group_new", "admin.import_csv", "admin.users", "admin.user_new",
         "admin.user_edit", "notify.outbox", "notify.message", "notify.retry", "reports.live", "sence.otecs",
         "sence.otec", "sence.token_add", "sence.token_revoke", "sence.course_settings", "sence.course_log")},
+    "privacy.notice": PUBLIC, "privacy.acknowledge": SIGNED_IN, "privacy.my_data": SIGNED_IN,
+    "privacy.my_data_zip": SIGNED_IN, "privacy.request_new": SIGNED_IN, "privacy.my_request": COURSE_PARTICIPANT,
+    **{endpoint: ADMIN for endpoint in (
+        "privacy.requests", "privacy.request_detail", "privacy.request_note", "privacy.request_answer",
+        "privacy.request_block", "privacy.request_unblock", "privacy.request_suppress", "privacy.request_bundle",
+        "privacy.settings", "privacy.trail", "privacy.trail_export")},
 }
 # The timer poll answers htmx only (a plain GET is sent to the course page); it is checked in tests/courses.
 HTMX_ONLY = {"courses.timer"}
 # sence.result shows a participant their own attempt; anybody else's attempt is "not found".
-DENIED_AS_NOT_FOUND = {"sence.result"}
+DENIED_AS_NOT_FOUND = {"sence.result", "privacy.my_request"}  # a privacy request: only its own filer
 
 
 def _routes(app):
@@ -85,12 +92,13 @@ def _build_world() -> World:
     message = OutboxMessage(kind="alert", to_addrs="otec@example.cl", subject="s", body="b", course_id=course.id)
     db.session.add_all([lesson, material, message])
     db.session.commit()
+    privacy_request = privacy_service.file_request(users["participant"], "access", "")
     sence_session = open_session(users["participant"], course)
     otec = course.sence.otec
     ids = {"course_id": course.id, "lesson_id": lesson.id, "material_id": material.id,
            "enrollment_id": enrollment.id, "user_id": users["participant"].id, "otec_id": otec.id,
            "token_id": otec.tokens[0].id, "message_id": message.id, "attempt_id": sence_session.login_attempt_id,
-           "fmt": "csv", "filename": "css/app.css"}
+           "fmt": "csv", "filename": "css/app.css", "request_id": privacy_request.id}
     return World(users, ids)
 
 
