@@ -49,6 +49,8 @@ def load_config(overrides: dict | None = None) -> dict:
         ).rstrip("/"),
         "TOKEN_ENCRYPTION_KEY": os.environ.get("TOKEN_ENCRYPTION_KEY"),
         "UPLOAD_DIR": upload_dir,
+        # SENCE answers the database could not take (app/sence/journal.py); `flask sweep` replays them.
+        "SENCE_JOURNAL_DIR": os.environ.get("SENCE_JOURNAL_DIR") or str(INSTANCE / "sence-journal"),
         "MAX_UPLOAD_MB": int(os.environ.get("MAX_UPLOAD_MB", "200")),
         "MAX_FORM_BYTES": 2 * 1024 * 1024,  # every form but the uploads
         "MAX_SMALL_FORM_BYTES": 64 * 1024,  # SENCE's answers, sign-in and password reset

@@ -8,8 +8,14 @@ def register(app: Flask) -> None:
     @app.cli.command("sweep")
     def sweep_command():
         """Queue due close reminders and abandoned-attempt alerts, then send (or retry) due mail."""
+        from app.auth.throttle import purge_expired
         from app.notify.service import sweep
+        from app.sence.journal import replay
 
+        replayed = replay()  # first: a replayed answer may open a session that needs its reminder
+        if replayed.replayed or replayed.waiting:
+            click.echo(f"Respuestas SENCE recuperadas: {replayed.replayed}, a la espera: {replayed.waiting}.")
+        purge_expired()
         result = sweep()
         if not current_app.config.get("MAIL_SERVER"):
             click.echo("MAIL_SERVER no está definido: los correos quedan en la bandeja (página Correos).")
