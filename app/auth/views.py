@@ -22,7 +22,7 @@ SENT = ("Si la cuenta existe y tiene un correo registrado, te enviamos un enlace
 def require_own_password():
     """After signing in with a password someone else chose, only the password page opens (a cookie flag: no
     query, nothing added to the timer poll)."""
-    if not session.get(FORCED) or request.endpoint in OPEN_WHILE_FORCED:
+    if request.endpoint in OPEN_WHILE_FORCED or not session.get(FORCED):  # static files never read the cookie
         return None
     target = url_for("auth.password")
     if request.headers.get("HX-Request"):

@@ -9,7 +9,7 @@ import os
 import socket
 import subprocess
 import sys
-import time
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,13 +39,13 @@ class AppProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "PIZARRA_TEST_OVERRIDES": json.dumps(overrides)}
+        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in stop(); a pipe could fill)
         self.process = subprocess.Popen([sys.executable, "-m", "tests.security.app_process", str(self.port)],
-                                        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 30
-        line = self.process.stdout.readline()
-        if line.strip() != "ready" or time.monotonic() > deadline:
+                                        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=self.log, text=True)
+        line = self.process.stdout.readline()  # "ready", or EOF when the process died
+        if line.strip() != "ready":
             self.stop()
-            raise RuntimeError(f"the app process did not start: {self.process.stderr.read()[-2000:]}")
+            raise RuntimeError(f"the app process did not start: {self._log_text()[-2000:]}")
 
     @property
     def peak_rss_kb(self) -> int:
@@ -54,15 +54,22 @@ class AppProcess:
                 return int(line.split()[1])
         return 0
 
+    def _log_text(self) -> str:
+        self.log.seek(0)
+        return self.log.read()
+
     def stop(self) -> str:
         """Stop the child and return what it wrote on stderr (its log)."""
         self.process.terminate()
         try:
-            _, err = self.process.communicate(timeout=10)
+            self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            _, err = self.process.communicate()
-        return err
+            self.process.wait()
+        self.process.stdout.close()
+        text = self._log_text()
+        self.log.close()
+        return text
 
 
 if __name__ == "__main__":
