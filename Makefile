@@ -4,6 +4,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# The demo's passwords are public: only this machine can reach it unless HOST says otherwise (HOST=0.0.0.0).
+HOST ?= 127.0.0.1
 SIMULATOR_PORT ?= 5001
 export SIMULATOR_CLAVEUNICA_PORT ?= 5002
 export PIZARRA_ENV ?= development
@@ -30,7 +32,7 @@ demo: install
 	  $(BIN)/flask --app app.simulator.wsgi run --host 127.0.0.1 --port $(SIMULATOR_PORT) & \
 	  $(BIN)/flask --app app.simulator.wsgi:claveunica run --host 127.0.0.1 --port $(SIMULATOR_CLAVEUNICA_PORT) & \
 	  while sleep 60; do $(BIN)/flask --app wsgi sweep >/dev/null 2>&1 || true; done & \
-	  $(BIN)/flask --app wsgi run --host 0.0.0.0 --port $(PORT)
+	  $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
 # Browser tests need Debian's Chromium; install it when missing (root on CI and dev machines).
 browser:

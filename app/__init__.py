@@ -26,6 +26,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         proxies = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     _init_extensions(app)
+    from app.security import use_database_ints
+
+    use_database_ints(app)
     for name in BLUEPRINTS:
         module = import_module(f"app.{name}.views")
         app.register_blueprint(module.bp)
@@ -38,6 +41,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     register_cli(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from app.auth.throttle import warn_if_per_process
+
+    warn_if_per_process(app)
     return app
 
 
@@ -53,6 +59,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = "Ingresa para continuar."
     login_manager.login_message_category = "info"
     csrf.init_app(app)
+    import_module("app.auth.throttle")  # registers the database:// rate-limit storage
     limiter.init_app(app)
 
     from app.auth.service import load_user
@@ -65,7 +72,8 @@ ERROR_TEXT = {
     403: ("Acceso denegado", "No tienes permiso para ver esta página."),
     404: ("Página no encontrada", "La dirección no existe o el elemento fue eliminado."),
     405: ("Método no permitido", "Esta dirección no acepta ese tipo de solicitud."),
-    413: ("Archivo demasiado grande", "El archivo supera el tamaño máximo permitido."),
+    413: ("Envío demasiado grande", "Lo enviado supera el tamaño máximo permitido (un archivo demasiado grande o "
+                                    "un formulario con demasiado texto)."),
     429: ("Demasiados intentos", "Hiciste demasiadas solicitudes seguidas. Espera un momento e inténtalo de nuevo."),
     500: ("Error interno", "Ocurrió un error inesperado. Ya quedó registrado; inténtalo de nuevo en un momento."),
 }

@@ -54,14 +54,20 @@ def load_config(overrides: dict | None = None) -> dict:
         ).rstrip("/"),
         "TOKEN_ENCRYPTION_KEY": os.environ.get("TOKEN_ENCRYPTION_KEY"),
         "UPLOAD_DIR": upload_dir,
+        # SENCE answers the database could not take (app/sence/journal.py); `flask sweep` replays them.
+        "SENCE_JOURNAL_DIR": os.environ.get("SENCE_JOURNAL_DIR") or str(INSTANCE / "sence-journal"),
         "MAX_UPLOAD_MB": int(os.environ.get("MAX_UPLOAD_MB", "200")),
+        "MAX_FORM_BYTES": 2 * 1024 * 1024,  # every form but the uploads
+        "MAX_SMALL_FORM_BYTES": 64 * 1024,  # SENCE's answers, sign-in and password reset
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS"),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Pizarra <no-responder@localhost>"),
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Shared by every worker: Redis when configured, otherwise the database (app/auth/throttle.py).
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL")
+        or "database://",
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": False,
         "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),

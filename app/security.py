@@ -1,9 +1,17 @@
-"""Response headers that every page carries (CSP with no inline script, nosniff, referrer policy)."""
+"""Response headers that every page carries (CSP with no inline script, nosniff, referrer policy), request body
+limits, and ids that fit the database."""
 
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
+
+# Routes that take files (they stream them to disk); every other route refuses a large body unread.
+UPLOAD_ENDPOINTS = {"courses.material_upload", "admin.import_csv"}
+# Cookie-less or signed-out forms anyone can post: the smallest limit.
+SMALL_BODY_ENDPOINTS = {"sence.retoma", "sence.url_error", "auth.login", "auth.forgot", "auth.reset"}
+DB_INT_MAX = 2**31 - 1  # INTEGER on PostgreSQL; SQLite takes 2**63 but our ids never get near either
 
 NUL_MESSAGE = "Los datos enviados contienen un carácter no válido (carácter nulo). Revísalos e inténtalo de nuevo."
 
@@ -62,9 +70,60 @@ def refuse_nul_characters():
         raise error
 
 
+class DatabaseIntConverter(IntegerConverter):
+    """`<int:...>` that only matches ids the database can hold: a longer number is a 404, not a 500."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 (werkzeug's name)
+        kwargs.setdefault("max", DB_INT_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
+def use_database_ints(app: Flask) -> None:
+    """Call before any route is registered: the converter is looked up when a rule is added."""
+    app.url_map.converters["int"] = DatabaseIntConverter
+
+
+def body_limit(endpoint: str | None) -> int:
+    config = current_app.config
+    if endpoint in UPLOAD_ENDPOINTS:
+        return config["MAX_CONTENT_LENGTH"]
+    if endpoint in SMALL_BODY_ENDPOINTS:
+        return config["MAX_SMALL_FORM_BYTES"]
+    return config["MAX_FORM_BYTES"]
+
+
+def bound_request_body(endpoint: str | None, values: dict | None) -> None:
+    """Set this request's body limit from its route, so a too-large body gets 413 from its Content-Length,
+    unread (a 20 MB form cost seconds and ~600 MB of memory to parse).
+
+    A URL value preprocessor because Flask runs those before every before_request function, and some of those
+    (CSRF, the sign-in throttle's key) read the form.
+    """
+    request.max_content_length = body_limit(endpoint)
+
+
+def _signed_in() -> bool:
+    """Only a user this request already loaded (static files and the health check never load one)."""
+    user = g.get("_login_user")
+    return bool(user is not None and user.is_authenticated)
+
+
+def _cache_headers(response, hsts: bool):
+    if _signed_in():
+        cache = response.headers.get("Cache-Control", "")
+        if "no-store" not in cache and "private" not in cache:
+            response.headers["Cache-Control"] = "no-store"
+        response.headers.add("Vary", "Cookie")
+    if hsts:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
 def init_security(app: Flask) -> None:
     csp = content_security_policy(app)
     app.extensions["pizarra_trip_csp"] = trip_content_security_policy(app)
+    hsts = app.config["PUBLIC_BASE_URL"].startswith("https://")
+    app.url_value_preprocessor(bound_request_body)
     app.before_request(refuse_nul_characters)
 
     @app.after_request
@@ -73,4 +132,4 @@ def init_security(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
+        return _cache_headers(response, hsts)

@@ -31,6 +31,7 @@ def app(tmp_path_factory):
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
+        "SENCE_JOURNAL_DIR": str(tmp_path_factory.mktemp("sence-journal")),
         "PUBLIC_BASE_URL": "http://localhost",
         "MAIL_SERVER": "",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashing keeps the suite quick

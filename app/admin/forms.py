@@ -85,7 +85,10 @@ class ImportForm(FlaskForm):
     file = FileField("Archivo CSV", validators=[FileRequired("Elige un archivo CSV.")],
                      description="Columnas: RUN; nombre; correo; teléfono; celular (separadas por ; o ,).")
     password = PasswordField("Contraseña inicial de los participantes nuevos", validators=[
-        DataRequired(REQUIRED), Length(min=8, max=200, message="Debe tener al menos 8 caracteres.")])
+        DataRequired(REQUIRED), Length(min=8, max=200, message="Debe tener al menos 8 caracteres.")],
+        description="Cada participante nuevo deberá cambiarla por una propia al ingresar por primera vez.")
+    invite = BooleanField("Enviar invitación por correo a los participantes nuevos",
+                          description="Un enlace para elegir su propia contraseña (vence en 7 días).")
 
 
 class GroupForm(FlaskForm):

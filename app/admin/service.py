@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from app.admin import csv_import
+from app.auth import reset
 from app.auth.models import User
 from app.courses.models import Course, Enrollment, Group
 from app.extensions import db
@@ -53,13 +54,15 @@ def _check_unique(run: str | None, email: str | None, user: User | None = None) 
 
 
 def create_user(*, role: str, full_name: str, email: str | None, run: str | None, phone: str | None = None,
-                mobile: str | None = None, password: str) -> User:
+                mobile: str | None = None, password: str, must_change_password: bool = False) -> User:
+    """`must_change_password` when someone other than the owner chose it (staff creating the account)."""
     if role == "participant" and not run:
         raise RuleError("Un participante debe tener RUN.")
     if role != "participant" and not email:
         raise RuleError("El personal de la OTEC ingresa con su correo: ingresa uno.")
     _check_unique(run, email)
-    user = User(role=role, full_name=full_name, email=email or None, run=run or None, phone=phone, mobile=mobile)
+    user = User(role=role, full_name=full_name, email=email or None, run=run or None, phone=phone, mobile=mobile,
+                must_change_password=must_change_password)
     user.set_password(password)
     db.session.add(user)
     db.session.commit()
@@ -72,10 +75,32 @@ def update_user(user: User, *, full_name: str, email: str | None, run: str | Non
         raise RuleError("Un participante debe tener RUN.")
     _check_unique(run, email, user)
     user.full_name, user.email, user.run = full_name, email or None, run or None
+    if user.active and not active:
+        user.end_sessions()  # a deactivated account's cookies must not work again if it is reactivated
     user.phone, user.mobile, user.active = phone, mobile, active
-    if password:
+    if password:  # staff chose it: the owner replaces it at the next sign-in, signed out everywhere until then
         user.set_password(password)
+        user.must_change_password = True
+        user.end_sessions()
     db.session.commit()
+
+
+def end_sessions(user: User) -> None:
+    """"Cerrar sesiones": every browser signed in as the user is signed out at its next request."""
+    user.end_sessions()
+    db.session.commit()
+
+
+def force_password_reset(user: User) -> bool:
+    """Sign the user out everywhere, require a new password at the next sign-in and e-mail a reset link.
+
+    Returns whether a link was queued (not without an e-mail address).
+    """
+    user.must_change_password = True
+    user.end_sessions()
+    queued = reset.queue_reset(user)
+    db.session.commit()
+    return queued
 
 
 def enroll(course: Course, user: User, group: Group | None = None) -> Enrollment:
@@ -122,14 +147,18 @@ class ImportReport:
     enrolled_existing: list[str] = field(default_factory=list)
     already_enrolled: list[str] = field(default_factory=list)
     rejected: list[csv_import.Rejected] = field(default_factory=list)
+    invited: list[str] = field(default_factory=list)
 
     @property
     def imported(self) -> int:
         return len(self.created) + len(self.enrolled_existing)
 
 
-def import_participants(course: Course, data: bytes, initial_password: str) -> ImportReport:
+def import_participants(course: Course, data: bytes, initial_password: str, invite: bool = False) -> ImportReport:
     """Validate every row first, then import all valid rows in one transaction.
+
+    New participants get the shared initial password and must replace it at their first sign-in; with
+    `invite`, those with an e-mail address also get an invitation to choose their own (through the outbox).
 
     Raises csv_import.UnreadableFile (nothing imported) when the file itself cannot be read.
     """
@@ -147,6 +176,8 @@ def import_participants(course: Course, data: bytes, initial_password: str) -> I
         if user is None:
             user = _new_participant(row, initial_password)
             report.created.append(row.run)
+            if invite and reset.queue_invitation(user):
+                report.invited.append(row.run)
         elif user.id in enrolled:
             report.already_enrolled.append(row.run)
             _fill_blanks(user, row)
@@ -173,7 +204,7 @@ def _row_conflict(row: csv_import.Row, user: User | None) -> str | None:
 
 def _new_participant(row: csv_import.Row, password: str) -> User:
     user = User(role="participant", run=row.run, full_name=row.full_name, email=row.email,
-                phone=row.phone, mobile=row.mobile)
+                phone=row.phone, mobile=row.mobile, must_change_password=True)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()

@@ -122,7 +122,7 @@ def _participant_for(form: EnrollForm) -> User:
         raise service.RuleError("Ese RUN no está en Pizarra: indica una contraseña inicial.")
     return service.create_user(role="participant", full_name=form.full_name.data.strip(), run=form.run.data,
                                email=form.email.data or None, phone=form.phone.data, mobile=form.mobile.data,
-                               password=form.password.data)
+                               password=form.password.data, must_change_password=True)
 
 
 @bp.route("/cursos/<int:course_id>/importar", methods=["POST"])
@@ -133,7 +133,8 @@ def import_csv(course_id: int):
     report, error = None, None
     if form.validate_on_submit():
         try:
-            report = service.import_participants(course, form.file.data.read(), form.password.data)
+            report = service.import_participants(course, form.file.data.read(), form.password.data,
+                                                 invite=form.invite.data)
         except csv_import.UnreadableFile as err:
             db.session.rollback()
             error = str(err)
@@ -215,7 +216,7 @@ def user_new():
                 user = service.create_user(role=form.role.data, full_name=form.full_name.data.strip(),
                                            email=form.email.data or None, run=form.run.data or None,
                                            phone=form.phone.data, mobile=form.mobile.data,
-                                           password=form.password.data)
+                                           password=form.password.data, must_change_password=True)
             except service.RuleError as err:
                 db.session.rollback()
                 form.full_name.errors.append(str(err))
@@ -245,3 +246,25 @@ def user_edit(user_id: int):
             flash("Cambios guardados.", "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user), (422 if form.errors else 200)
+
+
+@bp.post("/usuarios/<int:user_id>/cerrar-sesiones")
+@admin_required
+def user_end_sessions(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    service.end_sessions(user)
+    flash(f"Se cerraron las sesiones de {user.full_name} en todos sus dispositivos.", "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id), 303)
+
+
+@bp.post("/usuarios/<int:user_id>/restablecer-clave")
+@admin_required
+def user_force_reset(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    if service.force_password_reset(user):
+        flash(f"Se envió a {user.email} un enlace para elegir contraseña; {user.full_name} deberá cambiarla "
+              "al ingresar.", "success")
+    else:
+        flash(f"{user.full_name} no tiene correo: deberá cambiar su contraseña al ingresar. Asígnale una "
+              "contraseña inicial en este formulario y entrégasela.", "warning")
+    return redirect(url_for("admin.user_edit", user_id=user.id), 303)

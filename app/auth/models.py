@@ -1,8 +1,11 @@
 """Accounts: OTEC staff (admin), instructors and participants."""
 
+import secrets
+
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Integer, String
+from sqlalchemy import Boolean, Float, Integer, String
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -26,6 +29,18 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20), default="participant")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at = mapped_column(UTCDateTime, default=utcnow)
+    # Part of every sign-in cookie: raising it (sign-out, password change, "cerrar sesiones") voids all copies.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A password someone else chose (an import's shared one, an admin's): the owner must replace it.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and remember cookies: the id and the session version."""
+        return f"{self.id}:{self.session_version or 0}"
+
+    def end_sessions(self) -> None:
+        """Every sign-in cookie issued so far stops working at its next request (the caller commits)."""
+        self.session_version = (self.session_version or 0) + 1
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
@@ -56,7 +71,33 @@ class User(UserMixin, db.Model):
         self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
-        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+        """Costs one hash check even without a stored hash, so no answer is faster for a missing password."""
+        if not self.password_hash:
+            check_password_hash(dummy_hash(), password)
+            return False
+        return check_password_hash(self.password_hash, password)
+
+
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def dummy_hash() -> str:
+    """A hash of nothing anyone knows, made with the configured method: checking a password against it costs
+    what checking a real account's does, so a sign-in for an unknown account is not faster (enumeration)."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash(secrets.token_urlsafe(16), method=method)
+    return _DUMMY_HASHES[method]
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role} {self.email or self.run}>"
+
+
+class RateLimitCounter(db.Model):
+    """One fixed-window counter of Flask-Limiter (app/auth/throttle.py): shared by every worker and server."""
+
+    __tablename__ = "rate_limit_counters"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)  # epoch seconds, as the limits library counts

@@ -1,19 +1,25 @@
 """Sign-in and account rules, free of `request`."""
 
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash
 
-from app.auth.models import User
+from app.auth.models import User, dummy_hash
 from app.auth.run import InvalidRun, looks_like_run, normalize_run
 from app.extensions import db
 
 
 def load_user(user_id: str) -> User | None:
-    """The signed-in user; a deactivated account is signed out at its next request."""
+    """The signed-in user; a deactivated account, or a cookie from before the account's sessions were ended
+    (sign-out, password change, "cerrar sesiones"), is signed out at its next request."""
+    ident, _, version = (user_id or "").partition(":")
     try:
-        user = db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
+        user = db.session.get(User, int(ident))
+        version_number = int(version)
+    except (TypeError, ValueError, OverflowError):
         return None
-    return user if user is not None and user.active else None
+    if user is None or not user.active or version_number != (user.session_version or 0):
+        return None
+    return user
 
 
 def identifier_key(identifier: str) -> str:
@@ -44,8 +50,13 @@ def find_by_identifier(identifier: str) -> User | None:
 
 
 def authenticate(identifier: str, password: str) -> User | None:
+    """The account, when the password is right; an unknown account costs one hash check too (no enumeration
+    by timing)."""
     user = find_by_identifier(identifier)
-    if user is None or not user.active or not user.check_password(password or ""):
+    if user is None:
+        check_password_hash(dummy_hash(), password or "")
+        return None
+    if not user.check_password(password or "") or not user.active:
         return None
     return user
 
@@ -57,5 +68,13 @@ def change_password(user: User, current: str, new: str) -> str | None:
     if len(new) < 8:
         return "La nueva contraseña debe tener al menos 8 caracteres."
     user.set_password(new)
+    user.must_change_password = False
+    user.end_sessions()
     db.session.commit()
     return None
+
+
+def sign_out(user: User) -> None:
+    """Void every copy of the user's sign-in cookie, not only this browser's."""
+    user.end_sessions()
+    db.session.commit()

@@ -7,7 +7,7 @@ ticks the clock between polls and the server decides every change of state.
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Integer, bindparam, func, select
 
 from app.auth.models import User
 from app.courses.models import Course, Enrollment
@@ -92,14 +92,17 @@ def _build_query():
         .join(Course, Course.id == Enrollment.course_id)
         .outerjoin(CourseSence, CourseSence.course_id == Enrollment.course_id)
         .outerjoin(SenceSession, SenceSession.id == latest)
-        .where(Enrollment.user_id == user_id, Enrollment.course_id == course_id, User.active.is_(True))
+        .where(Enrollment.user_id == user_id, Enrollment.course_id == course_id, User.active.is_(True),
+               # the cookie's session version (app/auth): a signed-out copy of the cookie gets no timer
+               User.session_version == func.coalesce(bindparam("session_version", type_=Integer), User.session_version))
     )
 
 
 _QUERY = _build_query()
 
 
-def timer_state(user_id: int, course_id: int, now: datetime | None = None) -> TimerState | None:
+def timer_state(user_id: int, course_id: int, now: datetime | None = None,
+                session_version: int | None = None) -> TimerState | None:
     """The participant's timer in the course, or None when they are not an active account enrolled in it.
 
     The user's role and active flag come in the same query, so the poll needs no User object (bench/README.md).
@@ -108,7 +111,8 @@ def timer_state(user_id: int, course_id: int, now: datetime | None = None) -> Ti
     # Core, outside the ORM session and in autocommit: the ORM's statement handling cost more than the query,
     # and on PostgreSQL a transaction would add BEGIN and ROLLBACK round trips to every poll.
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        row = connection.execute(_QUERY, {"user_id": user_id, "course_id": course_id}).first()
+        row = connection.execute(_QUERY, {"user_id": user_id, "course_id": course_id,
+                                          "session_version": session_version}).first()
     if row is None:
         return None
     role, group_id, end_date, login_required, exempt, session_id, started_at, expires_at = row

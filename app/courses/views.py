@@ -159,8 +159,8 @@ def timer(course_id: int):
     """The hot path (every 30 s per participant): one query, no User object, no layout; 204 when unchanged."""
     if not _is_htmx():
         return redirect(url_for("courses.course", course_id=course_id))
-    user_id = _signed_in_user_id()
-    state = timer_state(user_id, course_id) if user_id is not None else None
+    user_id, session_version = _signed_in_user_id()
+    state = timer_state(user_id, course_id, session_version=session_version) if user_id is not None else None
     if state is None:  # rare: signed out, account deactivated, staff, or not enrolled here
         if not current_user.is_authenticated:
             return render_template("courses/_timer_signed_out.html"), 286
@@ -182,12 +182,14 @@ def _render_timer(state, course_id: int) -> str:
     return template.render(timer=state, course_id=course_id)
 
 
-def _signed_in_user_id() -> int | None:
-    """Flask-Login's user id read from the signed session cookie; timer_state checks the account is active."""
+def _signed_in_user_id() -> tuple[int | None, int]:
+    """Flask-Login's user id and session version ("id:version", app/auth) read from the signed session cookie;
+    timer_state checks the account is active and the version current."""
     try:
-        return int(session["_user_id"])
-    except (KeyError, TypeError, ValueError):
-        return None
+        user_id, _, version = session["_user_id"].partition(":")
+        return int(user_id), int(version)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None, 0
 
 
 def _visible(key: str) -> bool:

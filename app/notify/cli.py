@@ -7,10 +7,16 @@ from flask import Flask, current_app
 def register(app: Flask) -> None:
     @app.cli.command("sweep")
     def sweep_command():
-        """Queue due close reminders and abandoned-attempt alerts, send (or retry) due mail, apply retention."""
+        """Replay saved SENCE answers, queue due reminders and alerts, send (or retry) due mail, apply retention."""
+        from app.auth.throttle import purge_expired
         from app.notify.service import sweep
         from app.privacy.retention import run_retention, summary
+        from app.sence.journal import replay
 
+        replayed = replay()  # first: a replayed answer may open a session that needs its reminder
+        if replayed.replayed or replayed.waiting:
+            click.echo(f"Respuestas SENCE recuperadas: {replayed.replayed}, a la espera: {replayed.waiting}.")
+        purge_expired()
         result = sweep()
         retention_runs = run_retention()
         if not current_app.config.get("MAIL_SERVER"):

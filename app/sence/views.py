@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from app.auth.access import admin_required, course_or_404, viewable_course_or_abort
 from app.extensions import csrf, db
 from app.security import sence_trip_policy
-from app.sence import preflight, protocol, service, settings
+from app.sence import journal, preflight, protocol, service, settings
 from app.sence.forms import ENVIRONMENT_LABELS, CourseSenceForm, OtecForm, TokenForm
 from app.sence.gate import is_gated, live_session
 from app.sence.models import Otec, SenceToken
@@ -139,7 +139,9 @@ def url_error():
 
 
 def _callback(endpoint: str):
-    outcome = service.receive_answer(endpoint, request.form, _meta())
+    outcome = journal.receive(endpoint, request.form, _meta())
+    if outcome is None:  # kept on disk for the sweep: the participant learns it is not lost
+        return render_template("sence/processing.html"), 202
     attempt = outcome.attempt
     if outcome.result == "refused":
         return render_template("sence/refused.html", message=service.refusal_message(outcome.reason),

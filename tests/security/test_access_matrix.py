@@ -29,6 +29,7 @@ COURSE_PARTICIPANT = {"participant"}
 RULES = {
     "health.healthz": PUBLIC, "static": PUBLIC, "auth.login": PUBLIC,
     "sence.retoma": PUBLIC, "sence.url_error": PUBLIC,
+    "auth.forgot": PUBLIC, "auth.reset": PUBLIC,  # a reset link works signed out; its token is the credential
     "auth.logout": SIGNED_IN, "auth.password": SIGNED_IN, "courses.dashboard": SIGNED_IN,
     "courses.logout_confirm": SIGNED_IN,
     "courses.course": COURSE_VIEW, "courses.lesson": COURSE_VIEW, "courses.material": COURSE_VIEW,
@@ -44,7 +45,8 @@ RULES = {
         "admin.courses", "admin.course_new", "admin.course_edit", "admin.enrollments", "admin.enrollment_group",
         "admin.enrollment_remove", "admin.group_new", "admin.import_csv", "admin.users", "admin.user_new",
         "admin.user_edit", "notify.outbox", "notify.message", "notify.retry", "reports.live", "sence.otecs",
-        "sence.otec", "sence.token_add", "sence.token_revoke", "sence.course_settings", "sence.course_log")},
+        "sence.otec", "sence.token_add", "sence.token_revoke", "sence.course_settings", "sence.course_log",
+        "admin.user_end_sessions", "admin.user_force_reset")},
     "privacy.notice": PUBLIC, "privacy.acknowledge": SIGNED_IN, "privacy.my_data": SIGNED_IN,
     "privacy.my_data_zip": SIGNED_IN, "privacy.request_new": SIGNED_IN, "privacy.my_request": COURSE_PARTICIPANT,
     **{endpoint: ADMIN for endpoint in (
@@ -98,7 +100,7 @@ def _build_world() -> World:
     ids = {"course_id": course.id, "lesson_id": lesson.id, "material_id": material.id,
            "enrollment_id": enrollment.id, "user_id": users["participant"].id, "otec_id": otec.id,
            "token_id": otec.tokens[0].id, "message_id": message.id, "attempt_id": sence_session.login_attempt_id,
-           "fmt": "csv", "filename": "css/app.css", "request_id": privacy_request.id}
+           "fmt": "csv", "filename": "css/app.css", "request_id": privacy_request.id, "token": "not-a-token"}
     return World(users, ids)
 
 

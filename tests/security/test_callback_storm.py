@@ -1,7 +1,7 @@
 """Callback storm: SENCE's answers arriving all at once at a real threaded server on PostgreSQL.
 
-Each answer must be recorded exactly once, duplicates must not open a second session, and an answer that
-fails because the database connection dropped must be accepted when the browser posts it again.
+Each answer must be recorded exactly once, duplicates must not open a second session, and an answer whose
+database connection dropped is retried on a fresh one, or kept on disk and replayed by the sweep: never lost.
 """
 
 import os
@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.auth.models import User
 from app.extensions import db as _db
-from app.sence import protocol, signals
+from app.sence import journal, protocol, signals
 from app.sence.models import Attempt, Exchange, SenceSession
 from app.timeutil import utcnow
 from tests.factories import valid_run
@@ -52,6 +52,7 @@ def server(app):
         "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20},
         "UPLOAD_DIR": app.config["UPLOAD_DIR"],
+        "SENCE_JOURNAL_DIR": app.config["SENCE_JOURNAL_DIR"],
         "PUBLIC_BASE_URL": "http://localhost",
         "RATELIMIT_ENABLED": False,
         "MAIL_SERVER": "",
@@ -177,45 +178,74 @@ def test_an_answer_after_the_connections_dropped_is_accepted(server):
     assert _count(SenceSession) == 2
 
 
-@pytest.fixture
-def connection_drops_once():
-    """The server's database connection is terminated from outside while it is opening a session."""
+def _drop_connection_while_opening(times: int):
+    """Terminate the server's database connection from outside while it opens a session, `times` times."""
     fired = []
 
     def kill_mid_transaction(sence_session):
-        if fired:
+        if len(fired) >= times:
             return
         pid = _db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()  # the server's connection
         with psycopg.connect(_libpq_url(), autocommit=True) as other:
             other.execute("SELECT pg_terminate_backend(%s)", (pid,))
         fired.append(pid)
 
-    signals.session_opened.connect(kill_mid_transaction)
-    yield fired
-    signals.session_opened.disconnect(kill_mid_transaction)
+    return fired, kill_mid_transaction
 
 
-def test_an_answer_cut_off_by_a_dropped_connection_is_accepted_on_retry(server, connection_drops_once):
+@pytest.fixture
+def connection_drops():
+    receivers = []
+
+    def arm(times: int) -> list:
+        fired, receiver = _drop_connection_while_opening(times)
+        signals.session_opened.connect(receiver)
+        receivers.append(receiver)
+        return fired
+
+    yield arm
+    for receiver in receivers:
+        signals.session_opened.disconnect(receiver)
+
+
+def test_an_answer_cut_off_by_a_dropped_connection_is_retried_on_a_fresh_one(server, connection_drops):
     course = sence_course()
     answer = _answers(_pending_attempts(course, 1))[0]
+    fired = connection_drops(1)
 
     status, html = _post(server.url + "/s/r", answer)
 
-    assert connection_drops_once, "the connection was not dropped"
-    assert status >= 500
-    assert "Error interno" in html and "inténtalo de nuevo" in html
-    assert "Traceback" not in html and "psycopg" not in html and "OperationalError" not in html
-    assert _count(SenceSession) == 0
-    assert _count(Attempt, Attempt.status == "pending") == 1  # nothing half-written
-
-    status, html = _post(server.url + "/s/r", answer)  # the participant presses "back" and resends
-
+    assert fired, "the connection was not dropped"
     assert status == 200 and "Sesión SENCE iniciada" in html
     assert _count(SenceSession) == 1
+    assert _count(Attempt, Attempt.status == "succeeded") == 1
     assert _in_outcomes() == {"accepted": 1}
 
 
-def test_answers_in_flight_when_the_connections_drop_are_all_accepted_once_retried(server):
+def test_an_answer_the_database_cannot_take_is_kept_and_replayed_by_the_sweep(app, server, connection_drops):
+    course = sence_course()
+    answer = _answers(_pending_attempts(course, 1))[0]
+    fired = connection_drops(2)  # the first try and the retry both lose their connection
+
+    status, html = _post(server.url + "/s/r", answer)
+
+    assert len(fired) == 2
+    assert status == 202 and "Estamos procesando la respuesta de SENCE" in html
+    assert "Tu asistencia no se perdió" in html and "Error interno" not in html
+    assert _count(SenceSession) == 0 and _count(Attempt, Attempt.status == "pending") == 1
+    kept = journal.pending()
+    assert len(kept) == 1 and answer["IdSesionAlumno"] in kept[0].read_text()
+
+    result = app.test_cli_runner().invoke(args=["sweep"])
+
+    assert "Respuestas SENCE recuperadas: 1" in result.output, result.output
+    assert journal.pending() == []
+    sence_session = _db.session.execute(select(SenceSession)).scalar_one()
+    assert sence_session.status == "open" and sence_session.id_sesion_sence == answer["IdSesionSence"]
+    assert _in_outcomes() == {"accepted": 1}
+
+
+def test_answers_in_flight_when_the_connections_drop_are_all_recorded_once(app, server):
     course = sence_course()
     answers = _answers(_pending_attempts(course, 120))
     url = server.url + "/s/r"
@@ -227,14 +257,12 @@ def test_answers_in_flight_when_the_connections_drop_are_all_accepted_once_retri
             _terminate_other_backends()
         results = [future.result() for future in futures]
 
-    failed = [answer for answer, (status, _) in zip(answers, results, strict=True) if status != 200]
     for status, html in results:
-        assert status in (200, 500), html
-        if status == 500:
-            assert "Error interno" in html and "Traceback" not in html
-    retried = _post_all(url, failed, workers=8)
+        assert status in (200, 202), html
+        assert "Error interno" not in html and "Traceback" not in html
+    app.test_cli_runner().invoke(args=["sweep"])
 
-    assert all(status == 200 and "Sesión SENCE iniciada" in html for status, html in retried)
+    assert journal.pending() == []
     assert _count(SenceSession) == 120
     assert _count(Attempt, Attempt.status == "succeeded") == 120
     assert _in_outcomes().get("accepted") == 120
