@@ -47,6 +47,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "SENCE_PRODUCTION_URL": os.environ.get(
             "SENCE_PRODUCTION_URL", "https://sistemas.sence.cl/rce"
         ).rstrip("/"),
+        # Minutes SENCE's FechaHora may differ from our clock before the log and reports flag it.
+        "SENCE_CLOCK_TOLERANCE_MINUTES": int(os.environ.get("SENCE_CLOCK_TOLERANCE_MINUTES", "10")),
         "TOKEN_ENCRYPTION_KEY": os.environ.get("TOKEN_ENCRYPTION_KEY"),
         "UPLOAD_DIR": upload_dir,
         "MAX_UPLOAD_MB": int(os.environ.get("MAX_UPLOAD_MB", "200")),
