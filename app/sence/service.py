@@ -308,7 +308,7 @@ def _judge(answer: protocol.Answer, now: datetime) -> Outcome:
         return Outcome("refused", "unknown")
     for attempt in attempts:
         if attempt.status != "pending" and _same_answer(attempt.answer_fields, answer.raw):
-            return Outcome("duplicate", attempt=attempt, status=result_status(attempt), errors=_errors(attempt))
+            return Outcome("duplicate", attempt=attempt, status=result_status(attempt), errors=attempt_errors(attempt))
     pending = next((a for a in attempts if a.status == "pending"), None)
     if pending is None:
         return Outcome("refused", "not_pending", attempts[0])
@@ -377,7 +377,7 @@ def _apply(outcome: Outcome, answer: protocol.Answer, now: datetime) -> None:
     db.session.refresh(attempt)
     apply = _apply_login if attempt.kind == "login" else _apply_logout
     outcome.flags = apply(attempt, answer, now)
-    outcome.status, outcome.errors = result_status(attempt), _errors(attempt)
+    outcome.status, outcome.errors = result_status(attempt), attempt_errors(attempt)
 
 
 def _apply_login(attempt: Attempt, answer: protocol.Answer, now: datetime) -> list[str]:
@@ -462,7 +462,7 @@ def result_status(attempt: Attempt) -> str:
     return "opened" if attempt.kind == "login" else "closed"
 
 
-def _errors(attempt: Attempt) -> list:
+def attempt_errors(attempt: Attempt) -> list:
     if attempt.status != "failed":
         return []
     codes = protocol.parse_glosa(attempt.error_codes)
@@ -479,12 +479,42 @@ def last_attempt(user_id: int, course_id: int) -> Attempt | None:
     ).scalar_one_or_none()
 
 
-def failure_guidance(user_id: int, course_id: int) -> tuple[Attempt, list] | None:
+# After this long without an answer the participant is told what to do: SENCE sends nothing when ClaveÚnica
+# is abandoned or its password is wrong, so there is no error to show.
+NO_ANSWER_HINT_AFTER = timedelta(minutes=3)
+
+RETRY_ADVICE = {
+    "participant": "Puedes intentarlo de nuevo de inmediato.",
+    "sence": "El problema es de SENCE, no tuyo: espera unos minutos antes de volver a intentarlo; "
+             "si se repite, avisa a tu OTEC.",
+    "otec": "Reintentar no lo resolverá: tu OTEC debe corregirlo. Avísale con el código que aparece abajo; "
+            "cuando lo haya corregido, vuelve a intentarlo.",
+}
+
+
+def retry_advice(errors: list) -> str:
+    """Say "inténtalo de nuevo" only when retrying can help: the OTEC's problems first, then SENCE's."""
+    who = {error.who for error in errors}
+    for party in ("otec", "sence"):
+        if party in who:
+            return RETRY_ADVICE[party]
+    return RETRY_ADVICE["participant"] if who else RETRY_ADVICE["sence"]
+
+
+def failure_guidance(user_id: int, course_id: int, attempt: Attempt | None = None) -> tuple[Attempt, list] | None:
     """The latest attempt and its errors when it failed (a later attempt hides an older failure)."""
-    attempt = last_attempt(user_id, course_id)
+    attempt = attempt or last_attempt(user_id, course_id)
     if attempt is None or attempt.status != "failed":
         return None
-    return attempt, _errors(attempt)
+    return attempt, attempt_errors(attempt)
+
+
+def waiting_attempt(attempt: Attempt | None, now: datetime | None = None) -> tuple[Attempt, bool] | None:
+    """The latest attempt when it still awaits SENCE's answer, and whether it has waited long enough for advice."""
+    now = now or utcnow()
+    if attempt is None or attempt.status != "pending" or now > attempt.deadline:
+        return None
+    return attempt, now - attempt.created_at >= NO_ANSWER_HINT_AFTER
 
 
 def owned_attempt(attempt_id: int, user_id: int) -> Attempt | None:

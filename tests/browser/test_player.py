@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.sence.models import SenceSession
 from app.timeutil import utcnow
 from tests.browser.conftest import no_horizontal_scroll, sign_in
+from tests.browser.sence_steps import simulator_round
 from tests.courses.helpers import PDF, SECRET, WEBM, lesson_with
 from tests.factories import PASSWORD, make_course, make_user, open_session
 from tests.sence.builders import participant_in, sence_course
@@ -39,9 +40,7 @@ def _simulator_login(page, simulator_url: str) -> None:
     with page.expect_popup() as opened:
         page.locator("#sence-controls").get_by_role("button", name="Iniciar sesión SENCE").click()
     popup = opened.value
-    popup.wait_for_url(re.compile(re.escape(simulator_url) + r"/Registro/"))
-    popup.get_by_label("Clave").fill("1234")
-    popup.get_by_role("button", name="Ingresar").click()
+    simulator_round(popup, simulator_url)
     popup.wait_for_event("close")
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.sence.models import Attempt, SenceSession
 from tests.browser.conftest import no_horizontal_scroll, sign_in
+from tests.browser.sence_steps import simulator_error, simulator_round
 from tests.factories import PASSWORD
 from tests.sence.builders import participant_in, sence_course
 
@@ -28,12 +29,6 @@ def _sessions(db) -> list[SenceSession]:
     return db.session.execute(select(SenceSession)).scalars().all()
 
 
-def _simulator_round(popup, simulator_url: str, password: str = "1234"):
-    popup.wait_for_url(re.compile(re.escape(simulator_url) + r"/Registro/"))
-    popup.get_by_label("Clave").fill(password)
-    popup.get_by_role("button", name="Ingresar").click()
-
-
 def test_login_and_logout_through_the_popup(page, live, simulator_url, enrolled, db, shot):
     course, user = enrolled
     sign_in(page, live, user.email, PASSWORD)
@@ -46,11 +41,13 @@ def test_login_and_logout_through_the_popup(page, live, simulator_url, enrolled,
     popup.wait_for_url(re.compile(re.escape(simulator_url)))
     assert popup.get_by_label("RUN").input_value() == user.run
     shot(popup, "sence-simulator-login")
-    _simulator_round(popup, simulator_url)
+    simulator_round(popup, simulator_url)
     popup.wait_for_event("close")
 
     controls.get_by_role("button", name="Cerrar sesión SENCE").wait_for()
-    assert "Sesión SENCE abierta" in controls.inner_text()
+    box = page.locator(".sence-box")
+    box.get_by_text("Sesión SENCE activa").wait_for()
+    assert page.get_by_role("status").filter(has_text="Sesión SENCE iniciada").is_visible()
     assert page.url == f"{live.url}/cursos/{course.id}"
     shot(page, "sence-session-open")
     sessions = _sessions(db)
@@ -60,11 +57,14 @@ def test_login_and_logout_through_the_popup(page, live, simulator_url, enrolled,
     with page.expect_popup() as opened:
         controls.get_by_role("button", name="Cerrar sesión SENCE").click()
     popup = opened.value
-    _simulator_round(popup, simulator_url)
+    simulator_round(popup, simulator_url)
     popup.wait_for_event("close")
 
     page.locator("#sence-controls").get_by_role("button", name="Iniciar sesión SENCE").wait_for()
+    assert page.get_by_role("status").filter(has_text="Sesión SENCE cerrada correctamente").is_visible()
+    assert "Sesión SENCE iniciada" not in page.inner_text("main")
     assert [s.status for s in _sessions(db)] == ["closed"]
+    shot(page, "sence-session-closed")
 
 
 def test_a_blocked_popup_runs_the_trip_in_the_main_window(browser, live, simulator_url, enrolled, db, shot):
@@ -78,7 +78,7 @@ def test_a_blocked_popup_runs_the_trip_in_the_main_window(browser, live, simulat
         page.goto(f"{live.url}/cursos/{course.id}")
 
         page.get_by_role("button", name="Iniciar sesión SENCE").click()
-        _simulator_round(page, simulator_url)
+        simulator_round(page, simulator_url)
 
         page.wait_for_url(f"{live.url}/cursos/{course.id}")
         assert "Sesión SENCE iniciada: tu asistencia quedó registrada." in page.inner_text("main")
@@ -97,15 +97,13 @@ def test_an_error_chosen_on_the_simulator_shows_its_guidance(page, live, simulat
 
     with page.expect_popup() as opened:
         page.get_by_role("button", name="Iniciar sesión SENCE").click()
-    popup = opened.value
-    popup.wait_for_url(re.compile(re.escape(simulator_url)))
-    popup.get_by_label("Código de error").select_option("208")
-    popup.get_by_role("button", name="Responder con error").click()
-    popup.wait_for_event("close")
+    simulator_error(opened.value, simulator_url, "208")
+    opened.value.wait_for_event("close")
 
     failure = page.locator(".sence-failure")
     failure.wait_for()
     assert "no está inscrito en este curso" in failure.inner_text()
+    assert "Reintentar no lo resolverá" in failure.inner_text() and "inténtalo de nuevo" not in failure.inner_text()
     assert page.get_by_role("button", name="Iniciar sesión SENCE").is_visible()  # retry at once
     shot(page, "sence-error-208")
     assert _sessions(db) == []
