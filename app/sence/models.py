@@ -166,6 +166,8 @@ class SenceSession(db.Model):
     __tablename__ = "sence_sessions"
     __table_args__ = (
         Index("ix_sence_sessions_user_course_status", "user_id", "course_id", "status"),
+        # The timer poll reads the participant's latest session: newest first, it stops at the first row.
+        Index("ix_sence_sessions_user_course_started", "user_id", "course_id", "started_at"),
         Index("uq_sence_sessions_one_live", "user_id", "course_id", unique=True,
               sqlite_where=text("status IN ('open', 'close_failed')"),
               postgresql_where=text("status IN ('open', 'close_failed')")),

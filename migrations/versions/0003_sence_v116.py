@@ -35,6 +35,8 @@ def upgrade():
     with op.batch_alter_table('sence_sessions', schema=None) as batch_op:
         batch_op.create_index('uq_sence_sessions_one_live', ['user_id', 'course_id'], unique=True,
                               sqlite_where=LIVE, postgresql_where=LIVE)
+        batch_op.create_index('ix_sence_sessions_user_course_started', ['user_id', 'course_id', 'started_at'],
+                              unique=False)
     with op.batch_alter_table('sence_exchanges', schema=None) as batch_op:
         batch_op.add_column(sa.Column('flags', sa.String(length=100), nullable=False, server_default=''))
 
@@ -43,6 +45,7 @@ def downgrade():
     with op.batch_alter_table('sence_exchanges', schema=None) as batch_op:
         batch_op.drop_column('flags')
     with op.batch_alter_table('sence_sessions', schema=None) as batch_op:
+        batch_op.drop_index('ix_sence_sessions_user_course_started')
         batch_op.drop_index('uq_sence_sessions_one_live')
         batch_op.drop_column('sence_closed_at')
         batch_op.drop_column('sence_started_at')

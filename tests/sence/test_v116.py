@@ -64,8 +64,9 @@ def test_a_success_two_hours_late_opens_the_session_once_while_a_newer_attempt_w
     _backdate(db, late, 125)  # the participant stayed on ClaveÚnica's page
     retry = start(client, course)  # meanwhile they pressed the button again
 
-    first = stranger.post("/s/r", data=success_answer(late))
-    again = stranger.post("/s/r", data=success_answer(late))
+    answer = success_answer(late)
+    first = stranger.post("/s/r", data=answer)
+    again = stranger.post("/s/r", data=answer)  # the same answer delivered twice
 
     assert "Sesión SENCE iniciada" in first.get_data(as_text=True)
     assert again.status_code == 200 and _last_in(db).outcome == "duplicate"
