@@ -134,3 +134,17 @@ def test_without_javascript_the_warning_still_sticks(browser, live, reading, sho
         assert _in_viewport(page, warning) and "Cierra ahora" in warning.inner_text()
     finally:
         context.close()
+
+
+def test_an_expired_session_turns_the_bar_into_an_alert_with_the_start_button(phone_page, live, reading):
+    page = phone_page
+    course, user = reading
+    open_session(user, course, started_minutes_ago=200)
+    sign_in(page, live, user.email, PASSWORD)
+    page.goto(f"{live.url}/cursos/{course.id}")
+
+    alert = page.locator(".sence-box [role=alert]")
+    assert "Sesión expirada: no cuenta para la asistencia" in alert.inner_text()
+    assert page.locator(".sence-box").get_by_role("button", name="Iniciar sesión SENCE").is_visible()
+    assert no_horizontal_scroll(page)
+    _view(page, "sence-bar-expired-phone")

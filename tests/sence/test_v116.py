@@ -131,6 +131,7 @@ def test_a_second_success_while_one_is_open_is_kept_but_never_counts(client, str
     response = stranger.post("/s/r", data=success_answer(second, IdSesionSence="S-2"))
 
     assert response.status_code == 200
+    assert "sigue valiendo esa, y es la que debes cerrar" in response.get_data(as_text=True)
     assert "superseded" in _last_in(db).flags
     standing, duplicate = _sessions(db, user)
     assert (standing.id_sesion_sence, standing.status) == ("S-1", "open")
