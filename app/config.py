@@ -52,6 +52,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "SENCE_PRODUCTION_URL": os.environ.get(
             "SENCE_PRODUCTION_URL", "https://sistemas.sence.cl/rce"
         ).rstrip("/"),
+        # Minutes SENCE's FechaHora may differ from our clock before the log and reports flag it.
+        "SENCE_CLOCK_TOLERANCE_MINUTES": int(os.environ.get("SENCE_CLOCK_TOLERANCE_MINUTES", "10")),
         "TOKEN_ENCRYPTION_KEY": os.environ.get("TOKEN_ENCRYPTION_KEY"),
         "UPLOAD_DIR": upload_dir,
         # SENCE answers the database could not take (app/sence/journal.py); `flask sweep` replays them.

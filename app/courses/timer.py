@@ -19,6 +19,8 @@ WARN_BEFORE = timedelta(minutes=10)
 # An expired session is pointed out for this long; after that the course page just asks for a new login.
 EXPIRED_NOTICE = timedelta(hours=12)
 LIVE_STATUSES = ("open", "close_failed")
+# The latest of these decides the timer: a later closed session hides an older one that expired unclosed.
+TIMER_STATUSES = (*LIVE_STATUSES, "expired", "closed")
 
 
 @dataclass(frozen=True)
@@ -75,18 +77,19 @@ def course_end(end_date) -> datetime | None:
 def _build_query():
     """Built once: composing this statement cost more than running it (bench/README.md)."""
     user_id, course_id = bindparam("user_id"), bindparam("course_id")
-    # The session that expires last among the open ones: if it is not live, none is (same rule as live_session).
+    # The participant's latest session (superseded duplicates aside): live, expired, or closed (then: locked).
     latest = (
         select(SenceSession.id)
         .where(SenceSession.user_id == user_id, SenceSession.course_id == course_id,
-               SenceSession.status.in_(LIVE_STATUSES))
-        .order_by(SenceSession.expires_at.desc())
+               SenceSession.status.in_(TIMER_STATUSES))
+        .order_by(SenceSession.started_at.desc(), SenceSession.id.desc())
         .limit(1)
         .scalar_subquery()
     )
     return (
         select(User.role, Enrollment.group_id, Course.end_date, CourseSence.login_required,
-               CourseSence.exempt_group_ids, SenceSession.id, SenceSession.started_at, SenceSession.expires_at)
+               CourseSence.exempt_group_ids, SenceSession.id, SenceSession.started_at, SenceSession.expires_at,
+               SenceSession.status)
         .select_from(Enrollment)
         .join(User, User.id == Enrollment.user_id)
         .join(Course, Course.id == Enrollment.course_id)
@@ -115,11 +118,13 @@ def timer_state(user_id: int, course_id: int, now: datetime | None = None,
                                           "session_version": session_version}).first()
     if row is None:
         return None
-    role, group_id, end_date, login_required, exempt, session_id, started_at, expires_at = row
+    role, group_id, end_date, login_required, exempt, session_id, started_at, expires_at, status = row
     if role != "participant" or not login_required or group_id in set(exempt or []):
         return TimerState("none", now)
     end = course_end(end_date)
-    if session_id is not None and expires_at > now:
+    if status == "closed":
+        session_id = None
+    if session_id is not None and status in LIVE_STATUSES and expires_at > now:
         return _live_state(now, session_id, started_at, expires_at, end)
     if end is not None and now > end:
         return TimerState("ended", now, course_end=end)

@@ -26,6 +26,7 @@ from app.extensions import db
 from app.notify.mailer import Mailer, PermanentFailure, TransientFailure
 from app.notify.models import ALERT_WINDOW, AttemptNotice, OutboxMessage
 from app.privacy.models import Block
+from app.sence import service as sence_service
 from app.sence import signals
 from app.sence.models import ABANDON_AFTER, Attempt, SenceSession
 from app.sence.protocol import LINEAS, describe
@@ -312,6 +313,8 @@ def sweep(now: datetime | None = None) -> SweepResult:
     """The time-driven work, once: reminders, abandoned-attempt alerts, then every due message."""
     now = now or utcnow()
     result = SweepResult()
+    sence_service.expire_stale(now=now)  # sessions past their limit without a close: terminal "expired"
+    db.session.commit()
     result.reminders = queue_reminders(now)
     result.alerts = queue_abandoned_alerts(now)
     send_due(now, result=result)

@@ -3,7 +3,10 @@
 Counting rule (RCE-PROTOCOL.md, "Connectivity requirement"): only sessions opened and closed through SENCE
 within their limit count. A session's limit is the one it was opened with (`expires_at`), so a later change
 of the course setting does not rewrite history. Only sessions of the course's current environment count:
-test and simulator sessions record nothing at SENCE.
+test and simulator sessions record nothing at SENCE. Sessions are timed by our clock at the answers' arrival;
+SENCE's FechaHora is evidence beside it, and a difference over the tolerance is shown as "hora SENCE discrepante".
+Overlapping counted sessions of one participant (possible in data from before the one-live-session rule)
+count their overlap once.
 """
 
 from dataclasses import dataclass, field
@@ -15,19 +18,26 @@ from sqlalchemy.orm import selectinload
 from app.auth.models import User
 from app.courses.models import Course, Enrollment
 from app.extensions import db
-from app.sence.models import ABANDON_AFTER, Attempt, SenceSession
+from app.sence.models import ABANDON_AFTER, Attempt, Exchange, SenceSession
 from app.sence.protocol import LINEAS, SESSION_LIMIT_MAX_MINUTES, describe
 from app.timeutil import utcnow
 
 ENVIRONMENT_LABELS = {"simulator": "Simulador", "test": "Pruebas (rcetest)", "production": "Producción (rce)"}
 SESSION_LABELS = {"counted": "Cerrada a tiempo", "late": "Cerrada fuera de plazo", "expired": "Vencida sin cierre",
-                  "open": "Abierta", "close_failed": "Cierre fallido"}
+                  "open": "Abierta", "close_failed": "Cierre fallido",
+                  "superseded": "Duplicada (otra sesión estaba abierta)"}
+CLOCK_FLAG = "hora SENCE discrepante"
+ORIGIN_FLAG = "origen no verificado"
 LIVE_FAILURE_WINDOW = timedelta(hours=24)
 LIVE_LIMIT = 200
 
 
 def session_outcome(sence_session: SenceSession, now: datetime) -> str:
-    """counted | late | expired | open | close_failed: what the session means for attendance right now."""
+    """counted | late | expired | open | close_failed | superseded: what the session means for attendance now."""
+    if sence_session.status == "superseded":
+        return "superseded"
+    if sence_session.status == "expired":
+        return "expired"
     if sence_session.status == "closed":
         closed = sence_session.closed_at
         if closed is not None and sence_session.started_at <= closed <= sence_session.expires_at:
@@ -62,6 +72,12 @@ class ParticipantRow:
     failed_attempts: int = 0
     open_now: bool = False
     last_activity: datetime | None = None
+    clock_flags: int = 0  # sessions whose FechaHora differs from our clock over the tolerance
+    origin_flags: int = 0  # answers from an Origin that is neither SENCE's nor null
+
+    @property
+    def flags(self) -> list[str]:
+        return ([CLOCK_FLAG] if self.clock_flags else []) + ([ORIGIN_FLAG] if self.origin_flags else [])
 
     @property
     def connectivity(self) -> float | None:
@@ -129,6 +145,7 @@ def attendance(course: Course, now: datetime | None = None) -> AttendanceReport:
             exempt=enrollment.group_id in exempt_groups, course_hours=report.course_hours, target=report.target)
     _add_sessions(rows, course.id, environment, now)
     _add_attempts(rows, course.id, environment, now)
+    _add_origin_flags(rows, course.id, environment)
     report.rows = sorted(rows.values(), key=lambda r: r.user.full_name.lower())
     return report
 
@@ -143,26 +160,53 @@ def _add_sessions(rows: dict, course_id: int, environment: str, now: datetime) -
     sessions = db.session.execute(
         select(SenceSession).where(SenceSession.course_id == course_id, SenceSession.environment == environment)
     ).scalars()
+    counted: dict[int, list[tuple[datetime, datetime]]] = {}
     for sence_session in sessions:
         row = rows.get(sence_session.user_id)
         if row is None:
             continue
         outcome = session_outcome(sence_session, now)
+        row.clock_flags += int(sence_session.time_flagged)
         if outcome == "counted":
             row.sessions_counted += 1
-            row.hours_counted += session_hours(sence_session)
+            counted.setdefault(row.user.id, []).append(
+                (sence_session.started_at, sence_session.started_at + timedelta(hours=session_hours(sence_session))))
         elif outcome in ("late", "expired"):
             row.sessions_expired += 1
-        else:
+        elif outcome in ("open", "close_failed"):
             row.open_now = True
         _touch(row, sence_session.closed_at or sence_session.started_at)
-    for row in rows.values():
-        row.hours_counted = round(row.hours_counted, 2)
+    for user_id, intervals in counted.items():
+        rows[user_id].hours_counted = round(union_hours(intervals), 2)
+
+
+def union_hours(intervals: list[tuple[datetime, datetime]]) -> float:
+    """Hours covered by the intervals, overlaps counted once."""
+    total, end = 0.0, None
+    for start, stop in sorted(intervals):
+        if end is not None and start < end:
+            start = end
+        if stop > start:
+            total += (stop - start).total_seconds() / 3600
+            end = stop if end is None or stop > end else end
+    return total
+
+
+def _add_origin_flags(rows: dict, course_id: int, environment: str) -> None:
+    counts = db.session.execute(
+        select(Attempt.user_id, func.count())
+        .join(Exchange, Exchange.attempt_id == Attempt.id)
+        .where(Attempt.course_id == course_id, Attempt.environment == environment,
+               Exchange.direction == "in", Exchange.flags.like("%origin%"))
+        .group_by(Attempt.user_id)
+    ).all()
+    for user_id, count in counts:
+        if user_id in rows:
+            rows[user_id].origin_flags = count
 
 
 def _add_attempts(rows: dict, course_id: int, environment: str, now: datetime) -> None:
-    failed = or_(Attempt.status == "failed",
-                 and_(Attempt.status == "pending", Attempt.created_at < now - ABANDON_AFTER))
+    failed = or_(Attempt.status == "failed", and_(Attempt.status == "pending", _past_answer_window(now)))
     counts = db.session.execute(
         select(Attempt.user_id, func.count())
         .where(Attempt.course_id == course_id, Attempt.environment == environment, failed)
@@ -179,6 +223,12 @@ def _add_attempts(rows: dict, course_id: int, environment: str, now: datetime) -
     for user_id, at in latest:
         if user_id in rows and at is not None:
             _touch(rows[user_id], _aware(at))
+
+
+def _past_answer_window(now: datetime):
+    """A pending attempt is abandoned once no answer can be accepted for it any more (see Attempt.deadline)."""
+    return or_(Attempt.answerable_until < now,
+               and_(Attempt.answerable_until.is_(None), Attempt.created_at < now - timedelta(minutes=180)))
 
 
 def _aware(value: datetime) -> datetime:

@@ -1,7 +1,14 @@
 """SENCE records: OTECs and their tokens, per-course settings, attempts, sessions and the exchange log.
 
-States (DESIGN.md): attempt pending -> succeeded | failed; "abandoned" is derived (pending and older than
-ABANDON_AFTER). Session open -> closed | close_failed; "expired" is derived (open and past expires_at).
+States (DESIGN.md): attempt pending -> succeeded | failed; "abandoned" is derived (pending past
+`answerable_until`: with ClaveÚnica a genuine answer may come hours late, so a pending attempt stays answerable
+for as long as a session could be open). Session open -> closed | close_failed | expired; "expired" is also
+derived at read time (open and past expires_at) and written by the sweep or when a later session opens.
+A second success while a session is live is kept as "superseded": recorded, never live, never counted.
+
+Times: `started_at`, `closed_at` and `expires_at` are the server's clock when the answer arrived; SENCE's
+FechaHora travels through the participant's browser (it can be edited), so it is kept only as evidence
+(`sence_started_at`, `sence_closed_at`, the raw text) and a large difference is flagged.
 """
 
 from datetime import datetime, timedelta
@@ -16,13 +23,24 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.timeutil import UTCDateTime, utcnow
 
+# After this long without an answer the participant is told what to do (finish on ClaveÚnica, recover it, or
+# start again) and the OTEC is alerted; the attempt itself stays answerable until `answerable_until`.
 ABANDON_AFTER = timedelta(minutes=15)
+DEFAULT_LIMIT = timedelta(minutes=180)
+LIVE_STATUSES = ("open", "close_failed")
+# Exchange.flags values and their Spanish labels (log and reports).
+FLAG_LABELS = {
+    "clock": "hora SENCE discrepante",
+    "origin": "origen no verificado",
+    "superseded": "sesión duplicada (no cuenta)",
+}
 ENVIRONMENTS = ("simulator", "test", "production")
 
 
@@ -105,10 +123,13 @@ class Attempt(db.Model):
     cod_sence: Mapped[str] = mapped_column(String(10), default="")
     codigo_curso: Mapped[str] = mapped_column(String(50), default="")
     linea: Mapped[int] = mapped_column(Integer)
+    rut_otec: Mapped[str] = mapped_column(String(10), default="")  # as sent: the logout reuses the login's
+    base_url: Mapped[str] = mapped_column(String(200), default="")  # the RCE base URL the trip went to
     via_popup: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
     error_codes: Mapped[str] = mapped_column(String(200), default="")  # GlosaError as sent: "211;204"
     created_at = mapped_column(UTCDateTime, default=utcnow)
+    answerable_until = mapped_column(UTCDateTime, nullable=True)  # created_at + the course's session limit
     answered_at = mapped_column(UTCDateTime, nullable=True)
     answer_fields: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # the accepted answer, raw
 
@@ -116,23 +137,39 @@ class Attempt(db.Model):
     course = relationship("Course")
     session = relationship("SenceSession", foreign_keys=[session_id])
 
+    @property
+    def deadline(self) -> datetime:
+        """Until when an answer is still accepted (rows from before the column: the default limit)."""
+        return self.answerable_until or self.created_at + DEFAULT_LIMIT
+
     def display_status(self, now: datetime | None = None) -> str:
         now = now or utcnow()
-        if self.status == "pending" and now - self.created_at > ABANDON_AFTER:
+        if self.status == "pending" and now > self.deadline:
             return "abandoned"
         return self.status
+
+    def unanswered(self, now: datetime | None = None) -> bool:
+        """Pending for longer than ABANDON_AFTER: the participant needs guidance (it may still be answered)."""
+        now = now or utcnow()
+        return self.status == "pending" and now - self.created_at > ABANDON_AFTER
 
 
 class SenceSession(db.Model):
     """An RCE session opened by a successful login answer.
 
-    `expires_at` = SENCE's start + the course's limit at opening time, stored so that the timer poll is one
-    indexed lookup. The (user_id, course_id, status) index serves "my open session in this course".
+    `expires_at` = arrival of the login answer + the course's limit at opening time, stored so that the timer
+    poll is one indexed lookup. The (user_id, course_id, status) index serves "my open session in this course";
+    the partial unique index makes "one live session per participant and course" hold under concurrency.
     """
 
     __tablename__ = "sence_sessions"
     __table_args__ = (
         Index("ix_sence_sessions_user_course_status", "user_id", "course_id", "status"),
+        # The timer poll reads the participant's latest session: newest first, it stops at the first row.
+        Index("ix_sence_sessions_user_course_started", "user_id", "course_id", "started_at"),
+        Index("uq_sence_sessions_one_live", "user_id", "course_id", unique=True,
+              sqlite_where=text("status IN ('open', 'close_failed')"),
+              postgresql_where=text("status IN ('open', 'close_failed')")),
         UniqueConstraint("login_attempt_id"),
     )
 
@@ -143,13 +180,15 @@ class SenceSession(db.Model):
     id_sesion_alumno: Mapped[str] = mapped_column(String(149), index=True)
     id_sesion_sence: Mapped[str] = mapped_column(String(149))
     environment: Mapped[str] = mapped_column(String(12))
-    started_at = mapped_column(UTCDateTime)  # SENCE's FechaHora as UTC (or receipt time, flagged)
+    started_at = mapped_column(UTCDateTime)  # our clock when the login answer arrived
+    sence_started_at = mapped_column(UTCDateTime, nullable=True)  # SENCE's FechaHora as UTC: evidence only
     started_raw: Mapped[str] = mapped_column(String(40), default="")  # FechaHora as received
     zona_horaria: Mapped[str] = mapped_column(String(100), default="")
-    time_flagged: Mapped[bool] = mapped_column(Boolean, default=False)  # FechaHora unparseable
+    time_flagged: Mapped[bool] = mapped_column(Boolean, default=False)  # a FechaHora unreadable or off our clock
     expires_at = mapped_column(UTCDateTime, index=True)
     status: Mapped[str] = mapped_column(String(14), default="open", index=True)
-    closed_at = mapped_column(UTCDateTime, nullable=True)  # SENCE's FechaHora of the logout answer
+    closed_at = mapped_column(UTCDateTime, nullable=True)  # our clock when the logout answer arrived
+    sence_closed_at = mapped_column(UTCDateTime, nullable=True)  # the logout answer's FechaHora: evidence only
     closed_raw: Mapped[str] = mapped_column(String(40), default="")
     close_error_codes: Mapped[str] = mapped_column(String(200), default="")
     reminder_sent_at = mapped_column(UTCDateTime, nullable=True)
@@ -160,7 +199,7 @@ class SenceSession(db.Model):
 
     def display_status(self, now: datetime | None = None) -> str:
         now = now or utcnow()
-        if self.status in ("open", "close_failed") and now >= self.expires_at:
+        if self.status in LIVE_STATUSES and now >= self.expires_at:
             return "expired"
         return self.status
 
@@ -186,3 +225,8 @@ class Exchange(db.Model):
     origin: Mapped[str] = mapped_column(String(300), default="")
     referer: Mapped[str] = mapped_column(String(500), default="")
     outcome: Mapped[str] = mapped_column(String(60), default="")  # accepted, duplicate, refused:<reason>
+    flags: Mapped[str] = mapped_column(String(100), default="")  # "clock,origin,superseded" (FLAG_LABELS)
+
+    @property
+    def flag_labels(self) -> list[str]:
+        return [FLAG_LABELS.get(flag, flag) for flag in (self.flags or "").split(",") if flag]

@@ -48,19 +48,24 @@ def sence_live_session(course):
 
 @bp.app_template_global()
 def sence_controls_state(course, sence_session) -> dict:
-    """What the SENCE box shows this user: gated or not, ready or not, the last failure's guidance."""
+    """What the SENCE bar shows this user: gated or not, ready or not, a trip without answer, the last failure."""
     user = current_user
     gated = user.is_authenticated and is_gated(user, course)
     state = {"show": bool(sence_session) or gated, "staff": user.is_authenticated and user.is_staff,
-             "ready": True, "failure": None, "help_links": protocol.HELP_LINKS}
+             "in_bar": gated, "ready": True, "failure": None, "waiting": None, "waiting_long": False,
+             "help_links": protocol.HELP_LINKS}
     if not state["show"]:
         return state
     if sence_session is None:  # only the login button needs it; its checks were ~13 % of a course page
         state["ready"] = not service.course_problems(course) and bool(user.run)
-    guidance = service.failure_guidance(user.id, course.id)
+    attempt = service.last_attempt(user.id, course.id)
+    waiting = service.waiting_attempt(attempt)
+    if waiting and (attempt.kind == "login") == (sence_session is None):
+        state["waiting"], state["waiting_long"] = waiting
+    guidance = service.failure_guidance(user.id, course.id, attempt)
     if guidance:
         attempt, errors = guidance
-        state["failure"] = {"attempt": attempt, "errors": errors,
+        state["failure"] = {"attempt": attempt, "errors": errors, "advice": service.retry_advice(errors),
                             "participant_help": any(e.who == "participant" for e in errors)}
     return state
 
@@ -119,7 +124,7 @@ def result(attempt_id: int):
     if status in STATUS_FLASH:
         flash(*STATUS_FLASH[status])
     elif status == "failed":
-        flash("SENCE no registró la operación. Revisa las indicaciones e inténtalo de nuevo.", "error")
+        flash("SENCE no registró la operación. " + service.retry_advice(service.attempt_errors(attempt)), "error")
     return redirect(url_for("courses.course", course_id=attempt.course_id), 303)
 
 
@@ -149,7 +154,8 @@ def _callback(endpoint: str):
     if not attempt.via_popup:
         return redirect(url_for("sence.result", attempt_id=attempt.id), 303)
     return render_template("sence/answer.html", outcome=outcome, attempt=attempt,
-                           target_origin=_public_origin(), help_links=protocol.HELP_LINKS)
+                           target_origin=_public_origin(), help_links=protocol.HELP_LINKS,
+                           retry_advice=service.retry_advice(outcome.errors))
 
 
 def _public_origin() -> str:

@@ -26,17 +26,41 @@
       form.target = POPUP;
       if (flag) { flag.value = "1"; }
       try { popup.focus(); } catch (e) { /* ignore */ }
+      hideNotice();
+      /* Let the bar learn of the pending trip, so it can advise if no answer comes (ClaveÚnica sends none). */
+      window.setTimeout(function () {
+        document.body.dispatchEvent(new CustomEvent("sence:changed", { bubbles: true }));
+      }, 2000);
     } else {
       form.removeAttribute("target");
       if (flag) { flag.value = "0"; }
     }
   });
 
+  /* The confirmation the main-window path flashes, for the popup path (the server's status, posted back). */
+  var CONFIRM = {
+    opened: "Sesión SENCE iniciada: tu asistencia quedó registrada.",
+    closed: "Sesión SENCE cerrada correctamente."
+  };
+
+  function hideNotice() {
+    var notice = document.getElementById("sence-notice");
+    if (notice) { notice.hidden = true; }
+  }
+
+  function showNotice(status) {
+    var notice = document.getElementById("sence-notice");
+    if (!notice) { return; }
+    notice.textContent = CONFIRM[status] || "";
+    notice.hidden = !CONFIRM[status];
+  }
+
   /* Course page: the popup's answer page tells us; htmx fragments refresh on `sence:changed`. */
   window.addEventListener("message", function (event) {
     if (event.origin !== window.location.origin) { return; }
     var data = event.data;
     if (!data || data.type !== "pizarra:sence") { return; }
+    showNotice(data.status);
     document.body.dispatchEvent(new CustomEvent("sence:changed", { bubbles: true, detail: data }));
   });
 

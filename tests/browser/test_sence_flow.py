@@ -53,7 +53,9 @@ def test_login_and_logout_through_claveunica_on_another_origin(page, live, clave
     popup.wait_for_event("close")
 
     controls.get_by_role("button", name="Cerrar sesión SENCE").wait_for()
-    assert "Sesión SENCE abierta" in controls.inner_text()
+    box = page.locator(".sence-box")
+    box.get_by_text("Sesión SENCE activa").wait_for()
+    assert page.get_by_role("status").filter(has_text="Sesión SENCE iniciada").is_visible()
     assert page.url == f"{live.url}/cursos/{course.id}"
     shot(page, "sence-session-open")
     sessions = _sessions(db)
@@ -67,7 +69,10 @@ def test_login_and_logout_through_claveunica_on_another_origin(page, live, clave
     popup.wait_for_event("close")
 
     page.locator("#sence-controls").get_by_role("button", name="Iniciar sesión SENCE").wait_for()
+    assert page.get_by_role("status").filter(has_text="Sesión SENCE cerrada correctamente").is_visible()
+    assert "Sesión SENCE iniciada" not in page.inner_text("main")
     assert [s.status for s in _sessions(db)] == ["closed"]
+    shot(page, "sence-session-closed")
 
 
 def test_the_trip_page_lets_the_redirect_to_claveunica_through_and_the_sites_policy_would_not(
@@ -162,6 +167,7 @@ def test_a_roster_without_the_participant_answers_208_with_its_guidance(page, li
     failure = page.locator(".sence-failure")
     failure.wait_for()
     assert "no está inscrito en este curso" in failure.inner_text()
+    assert "Reintentar no lo resolverá" in failure.inner_text() and "inténtalo de nuevo" not in failure.inner_text()
     assert page.get_by_role("button", name="Iniciar sesión SENCE").is_visible()  # retry at once
     shot(page, "sence-error-208")
     assert _sessions(db) == []

@@ -266,3 +266,27 @@ def test_answers_in_flight_when_the_connections_drop_are_all_recorded_once(app, 
     assert _count(SenceSession) == 120
     assert _count(Attempt, Attempt.status == "succeeded") == 120
     assert _in_outcomes().get("accepted") == 120
+
+
+def test_successes_of_several_attempts_of_one_participant_at_once_leave_one_live_session(server):
+    """Double click, popup plus retry, two tabs: every answer is recorded, one session stands (issue 9, item 4)."""
+    course = sence_course()
+    [first] = _pending_attempts(course, 1)
+    user_id = _db.session.execute(select(Attempt.user_id).where(Attempt.id_sesion_alumno == first["IdSesionAlumno"])
+                                  ).scalar_one()
+    settings, now = course.sence, utcnow()
+    sent = [first] + [dict(first, IdSesionAlumno=protocol.new_id_sesion_alumno()) for _ in range(5)]
+    _db.session.execute(insert(Attempt), [
+        {"kind": "login", "id_sesion_alumno": s["IdSesionAlumno"], "user_id": user_id, "course_id": course.id,
+         "environment": settings.environment, "run_alumno": s["RunAlumno"], "cod_sence": s["CodSence"],
+         "codigo_curso": s["CodigoCurso"], "linea": settings.linea, "via_popup": True, "status": "pending",
+         "created_at": now} for s in sent[1:]])
+    _db.session.commit()
+
+    results = _post_all(server.url + "/s/r", _answers(sent), workers=6)
+
+    assert [status for status, _ in results] == [200] * 6
+    assert _count(SenceSession, SenceSession.user_id == user_id, SenceSession.status == "open") == 1
+    assert _count(SenceSession, SenceSession.user_id == user_id, SenceSession.status == "superseded") == 5
+    assert _in_outcomes() == {"accepted": 6}
+    assert _count(Exchange, Exchange.flags.like("%superseded%")) == 5

@@ -1,5 +1,7 @@
 """SENCE's answers: cross-site POSTs without cookies, accepted only for a pending, recent, matching attempt."""
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
@@ -56,7 +58,7 @@ def test_a_callback_without_any_cookie_opens_the_session(client, stranger, db):
     assert [x.outcome for x in _in_exchanges(db)] == ["accepted"]
 
 
-def test_the_session_keeps_sences_time_raw_and_in_utc(client, stranger, db):
+def test_the_session_keeps_sences_time_raw_and_in_utc_as_evidence(client, stranger, db):
     course, _, sent = _started(client, db, session_limit_minutes=120)
     answer = success_answer(sent, FechaHora="2025-01-15 10:30:00", ZonaHoraria="America/Santiago")
 
@@ -64,9 +66,10 @@ def test_the_session_keeps_sences_time_raw_and_in_utc(client, stranger, db):
 
     session = db.session.execute(select(SenceSession)).scalar_one()
     assert session.started_raw == "2025-01-15 10:30:00" and session.zona_horaria == "America/Santiago"
-    assert session.started_at.isoformat() == "2025-01-15T13:30:00+00:00"  # summer time, UTC-3
-    assert session.expires_at.isoformat() == "2025-01-15T15:30:00+00:00"
-    assert not session.time_flagged
+    assert session.sence_started_at.isoformat() == "2025-01-15T13:30:00+00:00"  # summer time, UTC-3
+    assert abs((session.started_at - minutes_ago(0)).total_seconds()) < 60  # our clock times the session
+    assert session.expires_at == session.started_at + timedelta(minutes=120)
+    assert session.time_flagged  # almost two years away from our clock
 
 
 def test_an_unreadable_time_falls_back_to_receipt_and_is_flagged(client, stranger, db):
@@ -107,7 +110,8 @@ def test_a_forged_callback_changes_nothing_and_is_logged(client, stranger, db, c
         answer = success_answer(sent, IdSesionSence="99999999999999999999")
     elif case == "too_old":
         attempt = db.session.execute(select(Attempt)).scalar_one()
-        attempt.created_at = minutes_ago(16)
+        attempt.created_at = minutes_ago(181)  # past the session limit: no session could still be open
+        attempt.answerable_until = minutes_ago(1)
         db.session.commit()
     before = (_count(db, SenceSession), [a.status for a in db.session.execute(select(Attempt)).scalars()])
 
@@ -262,7 +266,8 @@ def test_logout_success_closes_the_session(client, stranger, db):
     assert 'data-status="closed"' in response.get_data(as_text=True)
     session = db.session.execute(select(SenceSession)).scalar_one()
     assert session.status == "closed" and session.closed_raw == "2030-01-01 12:00:00"
-    assert session.closed_at.isoformat() == "2030-01-01T15:00:00+00:00"
+    assert session.sence_closed_at.isoformat() == "2030-01-01T15:00:00+00:00"
+    assert abs((session.closed_at - minutes_ago(0)).total_seconds()) < 60 and session.time_flagged
 
 
 def test_a_failed_logout_can_be_retried(client, stranger, db):

@@ -1,6 +1,13 @@
 """The SENCE box on the course page: the right button, and what to do after a failure."""
 
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
 from app.sence import protocol
+from app.sence.models import Attempt
+from app.timeutil import utcnow
 from tests.factories import enroll, login, make_group, make_user
 from tests.sence.builders import (
     error_answer,
@@ -39,7 +46,9 @@ def test_with_an_open_session_the_close_button_shows(client, db, app):
     html = client.get(f"/sence/cursos/{course.id}/controles", headers={"HX-Request": "true"}).get_data(as_text=True)
 
     assert "Cerrar sesión SENCE" in html and "Iniciar sesión SENCE" not in html
-    assert "Sesión SENCE abierta" in html and "<html" not in html
+    assert "<html" not in html
+    page = client.get(f"/cursos/{course.id}").get_data(as_text=True)
+    assert page.count("Sesión SENCE activa") == 1 and "Sesión SENCE abierta" not in page  # one SENCE box
 
 
 def test_after_a_failure_the_guidance_shows_and_retry_is_offered(client, db, app):
@@ -118,3 +127,48 @@ def test_the_fragment_is_only_for_people_in_the_course(client, db):
     course = sence_course(otec)
     login(client, participant_in(sence_course(otec)))
     assert client.get(f"/sence/cursos/{course.id}/controles", headers={"HX-Request": "true"}).status_code == 403
+
+
+@pytest.mark.parametrize(("glosa", "advice", "retry"), [
+    ("311", "Puedes intentarlo de nuevo de inmediato.", True),
+    ("312", "Puedes intentarlo de nuevo de inmediato.", True),
+    ("208", "Reintentar no lo resolverá: tu OTEC debe corregirlo.", False),
+    ("211;204", "Reintentar no lo resolverá: tu OTEC debe corregirlo.", False),
+    ("300", "El problema es de SENCE, no tuyo: espera unos minutos", False),
+    ("311;301", "Reintentar no lo resolverá: tu OTEC debe corregirlo.", False),
+])
+def test_retrying_is_suggested_only_when_it_can_help(client, db, app, glosa, advice, retry):
+    course = sence_course()
+    signed_in_participant(client, course)
+    popup = app.test_client().post("/s/e", data=error_answer(start(client, course), glosa)).get_data(as_text=True)
+    page = _course_page(client, course)
+
+    for html in (popup, page):
+        assert advice in html
+        assert ("Puedes intentarlo de nuevo" in html) is retry
+
+
+def test_the_main_window_path_flashes_the_same_advice(client, db, app):
+    course = sence_course()
+    signed_in_participant(client, course)
+    answer = app.test_client().post("/s/e", data=error_answer(start(client, course, via_popup=False), "208"))
+
+    page = client.get(answer.headers["Location"], follow_redirects=True).get_data(as_text=True)
+
+    assert "SENCE no registró la operación. Reintentar no lo resolverá" in page
+    assert "inténtalo de nuevo" not in page
+
+
+def test_a_pending_trip_gets_advice_only_after_a_few_minutes(client, db):
+    course = sence_course()
+    signed_in_participant(client, course)
+    start(client, course)
+
+    fresh = _course_page(client, course)
+    attempt = db.session.execute(select(Attempt)).scalar_one()
+    attempt.created_at = utcnow() - timedelta(minutes=4)
+    db.session.commit()
+    later = _course_page(client, course)
+
+    assert "¿SENCE aún no responde?" in fresh and "sence-waiting-later" in fresh  # shown by CSS after 3 minutes
+    assert "¿SENCE aún no responde?" in later and "sence-waiting-later" not in later

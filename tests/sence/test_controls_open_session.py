@@ -15,7 +15,7 @@ def test_an_open_session_keeps_its_close_button_when_the_course_stops_being_read
 
     html = client.get(f"/cursos/{course.id}").get_data(as_text=True)
 
-    assert "Sesión SENCE abierta" in html and "Cerrar sesión SENCE" in html
+    assert "Sesión SENCE activa" in html and "Cerrar sesión SENCE" in html
     assert "aún no está disponible" not in html
 
 
