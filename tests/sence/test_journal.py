@@ -50,12 +50,14 @@ def test_the_sweep_replays_a_kept_answer_and_opens_the_session(app, client, db):
 
 
 def test_an_answer_is_judged_by_its_arrival_not_by_when_the_sweep_runs(app, client, db):
-    _kept_login(client, db, started_hours_ago=6)  # the database was down for hours: the sweep replays it late
+    *_, received_at, _ = _kept_login(client, db, started_hours_ago=6)  # the database was down for hours
 
     _sweep(app)
 
     assert db.session.execute(select(Attempt.status)).scalar_one() == "succeeded"
-    assert db.session.execute(select(SenceSession.status)).scalar_one() == "open"
+    sence_session = db.session.execute(select(SenceSession)).scalar_one()
+    assert sence_session.started_at == received_at  # timed by its arrival, not by the replay
+    assert sence_session.status == "expired"  # so its 3 hours ran out while the database was down
 
 
 def test_replaying_the_same_answer_again_changes_nothing(app, client, db):
