@@ -394,7 +394,8 @@ def review(attempt: EvaluationAttempt, points: dict[int, Decimal], reviewer) -> 
             continue
         given = points.get(question.id)
         if given is None or not Decimal(0) <= given <= Decimal(question.points):
-            raise EvaluationError(f"Asigna entre 0 y {question.points:g} puntos a «{question.text[:60]}».")
+            top = f"{Decimal(question.points).normalize():f}".replace(".", ",")
+            raise EvaluationError(f"Asigna entre 0 y {top} puntos a «{question.text[:60]}».")
         answer = answers.get(question.id)
         if answer is None:
             answer = Answer(question_id=question.id, value={"text": ""})
