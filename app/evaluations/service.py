@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from app.evaluations.grades import to_grade
 from app.evaluations.grading import (
     close_overdue,
     effective_deadline,
+    grade_of,
     is_overdue,
     parse_number,
     rescore,
@@ -423,7 +423,7 @@ def save_rule(course_id: int, data: dict) -> CourseRule:
             .where(Evaluation.course_id == course_id, EvaluationAttempt.grade.is_not(None))
         ).scalars()
         for attempt in graded:
-            attempt.grade = to_grade(attempt.score_pct, rule.exigencia_pct)
+            attempt.grade = grade_of(attempt, rule.exigencia_pct)
     db.session.commit()
     return rule
 
