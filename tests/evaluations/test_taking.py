@@ -71,7 +71,7 @@ def test_a_participant_answers_reloads_without_losing_anything_submits_and_sees_
     # 2 + 0 + 1 + 1 = 4 of 5 points: 80 % -> 5.5
     assert (attempt.score_pct, attempt.grade) == (Decimal("80.00"), Decimal("5.5"))
     assert 'id="attempt-grade">5,5<' in result
-    assert "4,00 de 5,00 puntos (80,0 %)" in result
+    assert "4 de 5 puntos (80,0 %)" in result
 
 
 def test_one_page_layout_shows_every_question_and_saves_them_together(client):
