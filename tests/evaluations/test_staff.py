@@ -236,3 +236,41 @@ def test_staff_of_another_course_cannot_see_this_gradebook(client):
     assert client.get(f"/cursos/{course.id}/calificaciones").status_code == 403
     assert client.get(f"/cursos/{course.id}/calificaciones.xlsx").status_code == 403
     assert db.session.query(EvaluationAttempt).count() == 1
+
+
+def test_a_question_can_be_edited_before_anyone_takes_the_evaluation(client):
+    course, _ = staffed_course(client)
+    evaluation = make_evaluation(course, [("single", 1, [("Lima", False), ("Santiago", True)])])
+    question = evaluation.questions[0]
+    url = f"/cursos/{course.id}/evaluaciones/{evaluation.id}/preguntas/{question.id}"
+    form = client.get(url).get_data(as_text=True)
+    assert 'value="Lima"' in form and 'name="option_correct_2" value="1" checked' in form
+    changed = client.post(url, data={"q-kind": "single", "q-text": "¿Capital de Perú?", "q-points": "3",
+                                     "option_text_1": "Lima", "option_correct_1": "1", "option_text_2": "Santiago"})
+    assert changed.status_code == 303
+    db.session.expire_all()
+    question = db.session.get(Evaluation, evaluation.id).questions[0]
+    assert (question.text, question.points) == ("¿Capital de Perú?", Decimal("3.00"))
+    assert [(o.text, o.correct) for o in question.options] == [("Lima", True), ("Santiago", False)]
+
+
+def test_an_admin_reaches_the_gradebook_from_the_course_tabs_and_filters_pending_reviews(client):
+    course = make_course()
+    admin = make_user("admin")
+    ana, beto = participant(course), participant(course, "Beto Rojas")
+    take(make_evaluation(course, [("open", 1, "")], manual_review=True, title="Ensayo"), ana)
+    take(make_evaluation(course, FOUR), beto)
+    login(client, admin)
+    tabs = client.get(f"/cursos/{course.id}/lecciones/gestionar").get_data(as_text=True)
+    assert f'href="/cursos/{course.id}/calificaciones">Calificaciones</a>' in tabs
+    pending = client.get(f"/cursos/{course.id}/calificaciones?pendientes=1").get_data(as_text=True)
+    table, review_list = pending.split("Por revisar (1)")
+    assert "Ana Pérez" in table and "Beto Rojas" not in table
+    assert "Ana Pérez · Ensayo (intento 1)" in review_list
+
+
+def test_the_export_links_keep_the_filters_and_odd_query_strings_do_no_harm(client):
+    course, _ = staffed_course(client)
+    page = client.get(f"/cursos/{course.id}/calificaciones?estado=aprobado&course_id=9&fmt=x")
+    assert page.status_code == 200
+    assert f"/cursos/{course.id}/calificaciones.xlsx?estado=aprobado" in page.get_data(as_text=True)
