@@ -267,14 +267,13 @@ def start_attempt(evaluation: Evaluation, user_id: int, now: datetime | None = N
     db.session.add(attempt)
     try:
         db.session.commit()
-    except IntegrityError:  # the same click from another tab got there first
+    except IntegrityError:  # the same click from another tab got there first: resume that attempt
         db.session.rollback()
-        return availability(evaluation, user_id, now).in_progress or _refuse(evaluation)
+        resumed = availability(evaluation, user_id, now).in_progress
+        if resumed is None:
+            raise EvaluationError("Ya rendiste esta evaluación.") from None
+        return resumed
     return attempt
-
-
-def _refuse(evaluation):
-    raise EvaluationError("Ya rendiste esta evaluación.")
 
 
 def own_attempt(evaluation: Evaluation, user_id: int, attempt_id: int) -> EvaluationAttempt | None:
