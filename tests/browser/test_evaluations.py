@@ -66,13 +66,13 @@ def test_instructor_builds_participant_takes_on_a_phone_and_the_gradebook_shows_
 
     expect(phone.get_by_text("Pregunta 1 de 2")).to_be_visible()
     phone.get_by_label("Santiago").check()
-    expect(phone.locator("#save-state")).to_contain_text("Respuestas guardadas a las")
+    expect(phone.locator("#save-state")).to_contain_text("Respuestas guardadas a las", timeout=10_000)
     shot(phone, "evaluation-question-phone")
     assert no_horizontal_scroll(phone)
     phone.get_by_role("button", name="Siguiente →").click()
 
     phone.get_by_label("Tu respuesta").fill("valpo")
-    expect(phone.locator("#save-state")).to_contain_text("Respuestas guardadas a las")
+    expect(phone.locator("#save-state")).to_contain_text("Respuestas guardadas a las", timeout=10_000)
     phone.reload()  # mid-way: nothing is lost
     expect(phone.get_by_label("Tu respuesta")).to_have_value("valpo")
     phone.get_by_role("button", name="← Anterior").click()
