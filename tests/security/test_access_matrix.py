@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from app import create_app
+from app.certificates.models import Certificate
 from app.courses.models import Lesson, Material
 from app.extensions import db
 from app.notify.models import OutboxMessage
@@ -39,6 +40,11 @@ RULES = {
     "courses.material_delete": COURSE_EDIT, "courses.material_move": COURSE_EDIT,
     "reports.attendance": COURSE_EDIT, "reports.attendance_export": COURSE_EDIT,
     "reports.participant": COURSE_EDIT, "reports.sessions_export": COURSE_EDIT,
+    "certificates.verify_form": PUBLIC, "certificates.verify": PUBLIC, "certificates.my_pdf": COURSE_VIEW,
+    **{endpoint: ADMIN for endpoint in (
+        "certificates.pdf", "certificates.course_zip", "certificates.issue", "certificates.revoke",
+        "certificates.reissue", "certificates.signer", "certificates.signature_image", "closeout.page",
+        "closeout.step", "closeout.evidence")},
     **{endpoint: ADMIN for endpoint in (
         "admin.courses", "admin.course_new", "admin.course_edit", "admin.enrollments", "admin.enrollment_group",
         "admin.enrollment_remove", "admin.group_new", "admin.import_csv", "admin.users", "admin.user_new",
@@ -87,10 +93,16 @@ def _build_world() -> World:
     db.session.commit()
     sence_session = open_session(users["participant"], course)
     otec = course.sence.otec
+    certificate = Certificate(folio="K7QM-3XPA-9RTD-W2HF", course_id=course.id, user_id=users["participant"].id,
+                              participant_name="Participante", course_title=course.title, otec_name=otec.name,
+                              otec_rut=otec.rut)
+    db.session.add(certificate)
+    db.session.commit()
     ids = {"course_id": course.id, "lesson_id": lesson.id, "material_id": material.id,
            "enrollment_id": enrollment.id, "user_id": users["participant"].id, "otec_id": otec.id,
            "token_id": otec.tokens[0].id, "message_id": message.id, "attempt_id": sence_session.login_attempt_id,
-           "fmt": "csv", "filename": "css/app.css"}
+           "fmt": "csv", "filename": "css/app.css", "cert_id": certificate.id, "folio": certificate.folio,
+           "step": "otec_dj"}
     return World(users, ids)
 
 

@@ -1,0 +1,109 @@
+"""Close-out rules: the DJ checklist, the deadlines as of today, and the steps the OTEC ticks off.
+
+Who goes on the OTEC's DJ (OTEC-CYCLE.md §3): the participants who completed the course, approved or not
+("independiente si aprobó"), with at least one counted SENCE session. "Completed" is the course status of
+app/evaluations: anything but "cursando".
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from app.auth.models import User
+from app.closeout import deadlines as dl
+from app.closeout.models import STEP_KEYS, Closeout
+from app.courses.models import Course, Enrollment
+from app.extensions import db
+from app.timeutil import CHILE, utcnow
+
+STATUS_LABELS = {"cursando": "Cursando", "aprobado": "Aprobado", "reprobado": "Reprobado"}
+
+
+class RuleError(ValueError):
+    """Refused; `str()` is a Spanish message and nothing was stored."""
+
+
+def today_in_chile(now: datetime | None = None) -> date:
+    return (now or utcnow()).astimezone(CHILE).date()
+
+
+def _statuses():
+    """The course status service (app/evaluations), imported when first needed."""
+    from app.evaluations import status
+
+    return status
+
+
+@dataclass
+class ChecklistLine:
+    user: User
+    status: object  # evaluations.status.ParticipantStatus
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status.status, self.status.status)
+
+
+@dataclass
+class Checklist:
+    qualifying: list[ChecklistLine] = field(default_factory=list)
+    not_qualifying: list[ChecklistLine] = field(default_factory=list)
+
+
+def _why_not(status) -> list[str]:
+    reasons = []
+    if status.status == "cursando":
+        reasons.append("No ha terminado el curso (estado «cursando»)"
+                       + (f": {'; '.join(status.reasons)}" if status.reasons else "."))
+    if not status.counted_sessions:
+        reasons.append("Sin sesiones SENCE contadas: GCA no le permite emitir su DJ.")
+    return reasons
+
+
+def checklist(course: Course) -> Checklist:
+    statuses = _statuses().course_statuses(course.id)
+    users = db.session.execute(
+        select(User).join(Enrollment, Enrollment.user_id == User.id).where(Enrollment.course_id == course.id)
+        .order_by(User.full_name)
+    ).scalars().all()
+    result = Checklist()
+    for user in users:
+        status = statuses.get(user.id)
+        if status is None:
+            continue
+        reasons = _why_not(status)
+        target = result.not_qualifying if reasons else result.qualifying
+        target.append(ChecklistLine(user, status, reasons))
+    return result
+
+
+def qualifying_users(course: Course) -> list[User]:
+    return [line.user for line in checklist(course).qualifying]
+
+
+def closeout_of(course: Course) -> Closeout:
+    """The stored row, or an unsaved blank one (a visit to the page writes nothing)."""
+    return db.session.get(Closeout, course.id) or Closeout(course_id=course.id)
+
+
+def course_deadlines(course: Course, today: date | None = None) -> list[dl.Deadline]:
+    if course.end_date is None:
+        return []
+    return dl.deadlines(course.end_date, today or today_in_chile())
+
+
+def set_step(course: Course, step: str, done: bool, by: User | None) -> Closeout:
+    if step not in STEP_KEYS:
+        raise RuleError("Ese paso no existe.")
+    if course.end_date is None:
+        raise RuleError("El curso no tiene fecha de término: defínela antes de registrar el cierre.")
+    row = db.session.get(Closeout, course.id, with_for_update=True)
+    if row is None:
+        row = Closeout(course_id=course.id)
+        db.session.add(row)
+    setattr(row, f"{step}_at", utcnow() if done else None)
+    setattr(row, f"{step}_by_id", by.id if done and by is not None else None)
+    db.session.commit()
+    return row
