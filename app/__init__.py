@@ -14,7 +14,7 @@ from app.extensions import csrf, db, limiter, login_manager, migrate
 
 BLUEPRINTS = ("health", "auth", "courses", "sence", "admin", "reports", "notify", "certificates", "closeout")
 # Every model module, so that metadata (create_all, Alembic) sees every table.
-MODEL_MODULES = ("auth", "courses", "sence", "notify", "certificates", "closeout")
+MODEL_MODULES = ("auth", "courses", "sence", "notify", "evaluations", "certificates", "closeout")
 
 
 def create_app(overrides: dict | None = None) -> Flask:

@@ -22,6 +22,7 @@ from app.certificates import folio as folios
 from app.certificates import pdf
 from app.certificates.models import Certificate, CertificateSigner
 from app.courses.models import Course, Enrollment
+from app.evaluations.status import ParticipantStatus, course_statuses, participant_status
 from app.extensions import db
 from app.sence.models import Otec
 from app.timeutil import utcnow
@@ -81,20 +82,13 @@ def _insert(cert: Certificate) -> Certificate:
     raise RuleError("No se pudo generar un folio único; inténtalo de nuevo.")
 
 
-def _statuses():
-    """The course status service (app/evaluations), imported when first needed."""
-    from app.evaluations import status
-
-    return status
-
-
-def _check_approved(course: Course, user: User) -> object:
+def _check_approved(course: Course, user: User) -> ParticipantStatus:
     enrolled = db.session.execute(
         select(Enrollment.id).where(Enrollment.course_id == course.id, Enrollment.user_id == user.id)
     ).first()
     if enrolled is None:
         raise RuleError(f"{user.full_name} no está inscrito en este curso.")
-    status = _statuses().participant_status(course.id, user.id)
+    status = participant_status(course.id, user.id)
     if status.status != "aprobado":
         raise RuleError(f"{user.full_name} no ha aprobado el curso: no corresponde certificado.")
     return status
@@ -127,7 +121,7 @@ def issue_all(course: Course, by: User | None, *, commit: bool = True) -> BulkRe
     """
     otec = _otec_of(course)
     result = BulkResult()
-    statuses = _statuses().course_statuses(course.id)
+    statuses = course_statuses(course.id)
     users = {u.id: u for u in db.session.execute(select(User).where(User.id.in_(list(statuses)))).scalars()}
     for user_id, status in sorted(statuses.items()):
         if status.status != "aprobado" or user_id not in users:

@@ -17,6 +17,8 @@ from sqlalchemy import select
 from app.certificates import service as certificates
 from app.closeout import service
 from app.courses.models import Course
+from app.evaluations.models import Evaluation
+from app.evaluations.status import counted_results
 from app.extensions import db
 from app.reports import exports
 from app.reports import service as reports
@@ -66,14 +68,32 @@ def _decimal(value) -> str:
     return "" if value is None else str(value).replace(".", ",")
 
 
-def grades_csv(course: Course) -> bytes:
+def grades_csv(lines: list[service.ChecklistLine]) -> bytes:
     """Each participant's course status (app/evaluations) with its reasons, as the Cierre page shows it."""
-    lines = service.checklist(course)
     rows = [[line.user.full_name, line.user.run or "", line.status_label, _decimal(line.status.final_grade),
              _decimal(line.status.lessons_completed_pct), line.status.counted_sessions,
              "Sí" if line.status.overridden else "No", " · ".join(line.status.reasons)]
-            for line in sorted(lines.qualifying + lines.not_qualifying, key=lambda ln: ln.user.full_name)]
+            for line in lines]
     return _csv([list(GRADE_COLUMNS), *rows])
+
+
+EVALUATION_COLUMNS = ("Participante", "RUN", "Evaluación", "Ponderación", "Puntaje %", "Nota", "Pendiente de revisión")
+
+
+def evaluations_csv(course: Course, lines: list[service.ChecklistLine], now: datetime) -> bytes:
+    """The attempt that counts per participant and evaluation (best or last, as each evaluation says)."""
+    results = counted_results(course.id, now=now)
+    evaluations = db.session.execute(
+        select(Evaluation).where(Evaluation.course_id == course.id).order_by(Evaluation.id)
+    ).scalars().all()
+    rows = []
+    for user in (line.user for line in lines):
+        for evaluation in evaluations:
+            result = results.get((user.id, evaluation.id))
+            rows.append([user.full_name, user.run or "", evaluation.title, _decimal(evaluation.weight),
+                         _decimal(result.score_pct) if result else "", _decimal(result.grade) if result else "",
+                         ("Sí" if result.pending_review else "No") if result else "Sin rendir"])
+    return _csv([list(EVALUATION_COLUMNS), *rows])
 
 
 def certificates_csv(certs) -> bytes:
@@ -88,12 +108,15 @@ def certificates_csv(certs) -> bytes:
 def _files(course: Course, now: datetime) -> dict[str, bytes]:
     report = reports.attendance(course, now)
     lines = reports.session_lines(course.id, report.generated_at, environment=report.environment)
+    checklist = service.checklist(course)
+    participants = sorted(checklist.qualifying + checklist.not_qualifying, key=lambda line: line.user.full_name)
     files = {
         "asistencia.csv": exports.attendance_csv(report),
         "asistencia.xlsx": exports.attendance_xlsx(report, lines),
         "sesiones.csv": exports.sessions_csv(report, lines),
         "intercambios-sence.csv": exchange_log_csv(course.id),
-        "notas-y-estados.csv": grades_csv(course),
+        "notas-y-estados.csv": grades_csv(participants),
+        "evaluaciones.csv": evaluations_csv(course, participants, now),
     }
     certs = certificates.of_course(course.id)
     files["certificados.csv"] = certificates_csv(certs)

@@ -14,6 +14,7 @@ from app.auth.models import User
 from app.closeout import deadlines as dl
 from app.closeout.models import STEP_KEYS, Closeout
 from app.courses.models import Course, Enrollment
+from app.evaluations.status import ParticipantStatus, course_statuses
 from app.extensions import db
 from app.timeutil import CHILE, utcnow
 
@@ -28,17 +29,10 @@ def today_in_chile(now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(CHILE).date()
 
 
-def _statuses():
-    """The course status service (app/evaluations), imported when first needed."""
-    from app.evaluations import status
-
-    return status
-
-
 @dataclass
 class ChecklistLine:
     user: User
-    status: object  # evaluations.status.ParticipantStatus
+    status: ParticipantStatus
     reasons: list[str] = field(default_factory=list)
 
     @property
@@ -63,7 +57,7 @@ def _why_not(status) -> list[str]:
 
 
 def checklist(course: Course) -> Checklist:
-    statuses = _statuses().course_statuses(course.id)
+    statuses = course_statuses(course.id)
     users = db.session.execute(
         select(User).join(Enrollment, Enrollment.user_id == User.id).where(Enrollment.course_id == course.id)
         .order_by(User.full_name)

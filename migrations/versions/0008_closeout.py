@@ -1,7 +1,7 @@
 """closeout: certificates, signers, course close-out
 
 Revision ID: 0008_closeout
-Revises: 0001
+Revises: 0005_evaluations
 Create Date: 2026-12-01 18:03:47.114289
 
 """
@@ -13,7 +13,7 @@ import app.timeutil  # noqa: F401  (UTCDateTime columns)
 
 # revision identifiers, used by Alembic.
 revision = '0008_closeout'
-down_revision = '0001'
+down_revision = '0005_evaluations'
 branch_labels = None
 depends_on = None
 

@@ -19,17 +19,15 @@ def _world():
     return certificate_row(course, user, otec)
 
 
-def test_an_admin_revokes_with_a_reason_and_the_public_page_then_says_revoked(client, caplog):
+def test_an_admin_revokes_with_a_reason_and_the_public_page_then_says_revoked(client):
     cert = _world()
     admin = make_user("admin")
     login(client, admin)
-    with caplog.at_level("INFO", logger="app.certificates.service"):
-        response = client.post(f"/certificados/{cert.id}/revocar", data={"reason": "Nombre mal escrito"})
+    response = client.post(f"/certificados/{cert.id}/revocar", data={"reason": "Nombre mal escrito"})
     assert response.status_code == 303
     db.session.refresh(cert)
     assert cert.status == "revoked" and cert.revoked_reason == "Nombre mal escrito"
     assert cert.revoked_by_id == admin.id and cert.revoked_at is not None
-    assert any(cert.folio in r.getMessage() and "Nombre mal escrito" in r.getMessage() for r in caplog.records)
     client.post("/salir")
     page = client.get(f"/verificar/{cert.folio}").get_data(as_text=True)
     assert "Certificado revocado" in page and "Certificado válido" not in page
