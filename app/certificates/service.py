@@ -10,6 +10,7 @@ import logging
 import secrets
 import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
@@ -114,14 +115,14 @@ class BulkResult:
     already: int = 0
 
 
-def issue_all(course: Course, by: User | None, *, commit: bool = True) -> BulkResult:
+def issue_all(course: Course, by: User | None, *, commit: bool = True, now: datetime | None = None) -> BulkResult:
     """Every approved participant without a valid certificate gets one (the others are left as they are).
 
     The sweep passes commit=False: the certificates then commit with its close-out stamp.
     """
     otec = _otec_of(course)
     result = BulkResult()
-    statuses = course_statuses(course.id)
+    statuses = course_statuses(course.id, now=now)
     users = {u.id: u for u in db.session.execute(select(User).where(User.id.in_(list(statuses)))).scalars()}
     for user_id, status in sorted(statuses.items()):
         if status.status != "aprobado" or user_id not in users:

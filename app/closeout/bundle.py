@@ -108,7 +108,7 @@ def certificates_csv(certs) -> bytes:
 def _files(course: Course, now: datetime) -> dict[str, bytes]:
     report = reports.attendance(course, now)
     lines = reports.session_lines(course.id, report.generated_at, environment=report.environment)
-    checklist = service.checklist(course)
+    checklist = service.checklist(course, now)
     participants = sorted(checklist.qualifying + checklist.not_qualifying, key=lambda line: line.user.full_name)
     files = {
         "asistencia.csv": exports.attendance_csv(report),

@@ -14,9 +14,7 @@ import logging
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import exists, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 
 from app.certificates import service as certificates
 from app.closeout import deadlines as dl
@@ -29,20 +27,6 @@ from app.notify.service import course_link, enqueue
 log = logging.getLogger(__name__)
 
 MAX_COURSES = 200  # per sweep and milestone; the rest wait for the next minute
-
-
-def ensure_rows(today: date, course_id: int | None = None) -> None:
-    """A close-out row for every course that ended in the last LIQUIDATION_DAYS (or for one course)."""
-    ended = select(Course.id).where(~exists().where(Closeout.course_id == Course.id))
-    if course_id is not None:
-        ended = ended.where(Course.id == course_id)
-    else:
-        ended = ended.where(Course.end_date < today,
-                            Course.end_date >= today - timedelta(days=dl.LIQUIDATION_DAYS))
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(insert(Closeout).from_select(["course_id"], ended)
-                       .on_conflict_do_nothing(index_elements=["course_id"]))
-    db.session.commit()
 
 
 def _claim(milestone: str, first_day: int, last_day: int, today: date, incomplete_only: bool,
@@ -70,12 +54,12 @@ def _close_course(row: Closeout, now: datetime) -> int:
     """The day after the end: certificates for the approved, then the DJ e-mail to each qualifying participant."""
     course = row.course
     try:
-        certificates.issue_all(course, None, commit=False)
+        certificates.issue_all(course, None, commit=False, now=now)
     except certificates.RuleError as err:  # no OTEC yet: staff issue them later from the Cierre page
         log.info("course %s closed without automatic certificates: %s", course.id, err)
     queued = 0
     liquidation = course.end_date + timedelta(days=dl.LIQUIDATION_DAYS)
-    for user in service.qualifying_users(course):
+    for user in service.qualifying_users(course, now):
         if not user.email:
             continue
         cert = certificates.valid_certificate(course.id, user.id)
@@ -116,7 +100,7 @@ MILESTONES = (
 def queue(now: datetime) -> int:
     """The sweep's step: every milestone due today, one course per transaction; returns the messages queued."""
     today = service.today_in_chile(now)
-    ensure_rows(today)
+    service.ensure_rows(today)
     queued = 0
     for milestone, first_day, last_day, incomplete_only, action in MILESTONES:
         failed: set[int] = set()

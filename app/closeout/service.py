@@ -6,9 +6,11 @@ app/evaluations: anything but "cursando".
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.auth.models import User
 from app.closeout import deadlines as dl
@@ -56,8 +58,8 @@ def _why_not(status) -> list[str]:
     return reasons
 
 
-def checklist(course: Course) -> Checklist:
-    statuses = course_statuses(course.id)
+def checklist(course: Course, now: datetime | None = None) -> Checklist:
+    statuses = course_statuses(course.id, now=now)
     users = db.session.execute(
         select(User).join(Enrollment, Enrollment.user_id == User.id).where(Enrollment.course_id == course.id)
         .order_by(User.full_name)
@@ -73,8 +75,8 @@ def checklist(course: Course) -> Checklist:
     return result
 
 
-def qualifying_users(course: Course) -> list[User]:
-    return [line.user for line in checklist(course).qualifying]
+def qualifying_users(course: Course, now: datetime | None = None) -> list[User]:
+    return [line.user for line in checklist(course, now).qualifying]
 
 
 def closeout_of(course: Course) -> Closeout:
@@ -88,15 +90,27 @@ def course_deadlines(course: Course, today: date | None = None) -> list[dl.Deadl
     return dl.deadlines(course.end_date, today or today_in_chile())
 
 
+def ensure_rows(today: date, course_id: int | None = None) -> None:
+    """A close-out row for every course that ended in the last LIQUIDATION_DAYS (or for one course)."""
+    ended = select(Course.id).where(~exists().where(Closeout.course_id == Course.id))
+    if course_id is not None:
+        ended = ended.where(Course.id == course_id)
+    else:
+        ended = ended.where(Course.end_date < today,
+                            Course.end_date >= today - timedelta(days=dl.LIQUIDATION_DAYS))
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(insert(Closeout).from_select(["course_id"], ended)
+                       .on_conflict_do_nothing(index_elements=["course_id"]))
+    db.session.commit()
+
+
 def set_step(course: Course, step: str, done: bool, by: User | None) -> Closeout:
     if step not in STEP_KEYS:
         raise RuleError("Ese paso no existe.")
     if course.end_date is None:
         raise RuleError("El curso no tiene fecha de término: defínela antes de registrar el cierre.")
+    ensure_rows(today_in_chile(), course_id=course.id)
     row = db.session.get(Closeout, course.id, with_for_update=True)
-    if row is None:
-        row = Closeout(course_id=course.id)
-        db.session.add(row)
     setattr(row, f"{step}_at", utcnow() if done else None)
     setattr(row, f"{step}_by_id", by.id if done and by is not None else None)
     db.session.commit()
