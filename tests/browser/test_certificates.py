@@ -103,3 +103,16 @@ def test_the_verification_page_fits_a_phone(phone_page, live, shot):
     phone_page.get_by_label("Folio del certificado").fill("zzzz zzzz zzzz zzzz")
     phone_page.get_by_role("button", name="Verificar").click()
     assert phone_page.get_by_text("No encontramos un certificado con ese folio").is_visible()
+
+
+def test_the_closeout_page_fits_a_phone(phone_page, live, shot):
+    course = finished_course(title="Atención al cliente para equipos de venta y postventa")
+    service.issue(course, participant(course, "Ana María Pérez Rojas"), None)
+    participant(course, "Bernardo Ignacio Soto Valenzuela", sessions=0)
+    admin = make_user("admin", email="admin.phone@capacita.cl")
+    sign_in(phone_page, live, admin.email, PASSWORD)
+    phone_page.goto(f"{live.url}/cierre/cursos/{course.id}")
+    assert phone_page.get_by_text("Lista para la DJ del OTEC (1)").is_visible()
+    assert phone_page.get_by_text("Sin sesiones SENCE contadas").is_visible()
+    assert no_horizontal_scroll(phone_page)
+    shot(phone_page, "closeout-page-phone")
