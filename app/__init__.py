@@ -12,7 +12,8 @@ from werkzeug.exceptions import HTTPException
 from app.config import load_config
 from app.extensions import csrf, db, limiter, login_manager, migrate
 
-BLUEPRINTS = ("health", "auth", "courses", "sence", "admin", "reports", "notify", "certificates", "closeout")
+BLUEPRINTS = ("health", "auth", "courses", "sence", "admin", "reports", "notify", "evaluations", "certificates",
+              "closeout")
 # Every model module, so that metadata (create_all, Alembic) sees every table.
 MODEL_MODULES = ("auth", "courses", "sence", "notify", "evaluations", "certificates", "closeout")
 
@@ -137,7 +138,8 @@ ADMIN_NAV = (("admin.courses", "Cursos"), ("admin.users", "Usuarios"), ("sence.o
              ("reports.live", "En vivo"), ("notify.outbox", "Correos"))
 # Per-course admin pages that take `course_id`; each blueprint's endpoint shows up once it exists.
 COURSE_TABS = (("sence.course_settings", "SENCE"), ("courses.lessons_edit", "Lecciones"),
-               ("reports.attendance", "Asistencia"), ("closeout.page", "Cierre"))
+               ("reports.attendance", "Asistencia"), ("evaluations.gradebook_page", "Calificaciones"),
+               ("closeout.page", "Cierre"))
 
 
 def _existing(items):

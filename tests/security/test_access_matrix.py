@@ -12,6 +12,7 @@ from app.certificates.models import Certificate
 from app.courses.models import Lesson, Material
 from app.extensions import db
 from app.notify.models import OutboxMessage
+from tests.evaluations.helpers import make_evaluation, take
 from tests.factories import enroll, login, make_course, make_group, make_user, open_session
 from tests.sence.builders import make_otec
 
@@ -40,6 +41,13 @@ RULES = {
     "courses.material_delete": COURSE_EDIT, "courses.material_move": COURSE_EDIT,
     "reports.attendance": COURSE_EDIT, "reports.attendance_export": COURSE_EDIT,
     "reports.participant": COURSE_EDIT, "reports.sessions_export": COURSE_EDIT,
+    "evaluations.show": COURSE_VIEW,
+    **{endpoint: COURSE_PARTICIPANT for endpoint in (
+        "evaluations.start", "evaluations.attempt", "evaluations.save", "evaluations.submit", "evaluations.my_grades")},
+    **{endpoint: COURSE_EDIT for endpoint in (
+        "evaluations.new", "evaluations.edit", "evaluations.delete", "evaluations.question",
+        "evaluations.question_action", "evaluations.gradebook_page", "evaluations.gradebook_export",
+        "evaluations.rule", "evaluations.participant", "evaluations.review")},
     "certificates.verify_form": PUBLIC, "certificates.verify": PUBLIC, "certificates.my_pdf": COURSE_VIEW,
     **{endpoint: ADMIN for endpoint in (
         "certificates.pdf", "certificates.course_zip", "certificates.issue", "certificates.revoke",
@@ -93,6 +101,8 @@ def _build_world() -> World:
     db.session.commit()
     sence_session = open_session(users["participant"], course)
     otec = course.sence.otec
+    evaluation = make_evaluation(course)
+    evaluation_attempt = take(evaluation, users["participant"], submitted=False)
     certificate = Certificate(folio="K7QM-3XPA-9RTD-W2HF", course_id=course.id, user_id=users["participant"].id,
                               participant_name="Participante", course_title=course.title, otec_name=otec.name,
                               otec_rut=otec.rut)
@@ -101,8 +111,9 @@ def _build_world() -> World:
     ids = {"course_id": course.id, "lesson_id": lesson.id, "material_id": material.id,
            "enrollment_id": enrollment.id, "user_id": users["participant"].id, "otec_id": otec.id,
            "token_id": otec.tokens[0].id, "message_id": message.id, "attempt_id": sence_session.login_attempt_id,
-           "fmt": "csv", "filename": "css/app.css", "cert_id": certificate.id, "folio": certificate.folio,
-           "step": "otec_dj"}
+           "fmt": "csv", "filename": "css/app.css", "evaluation_id": evaluation.id,
+           "question_id": evaluation.questions[0].id, "evaluation_attempt_id": evaluation_attempt.id, "action": "mover",
+           "cert_id": certificate.id, "folio": certificate.folio, "step": "otec_dj"}
     return World(users, ids)
 
 
