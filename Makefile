@@ -35,8 +35,11 @@ demo: install
 	  $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
 # Browser tests need Debian's Chromium; install it when missing (root on CI and dev machines).
+# The certificate tests render PDFs with poppler-utils (pdftoppm) and read them back with tesseract (Spanish).
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@command -v pdftoppm >/dev/null || (apt-get update -qq && apt-get install -y -qq poppler-utils >/dev/null)
+	@tesseract --list-langs 2>/dev/null | grep -qx spa || (apt-get update -qq && apt-get install -y -qq tesseract-ocr tesseract-ocr-spa >/dev/null)
 
 test: install browser
 	$(BIN)/ruff check .

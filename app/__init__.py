@@ -12,9 +12,10 @@ from werkzeug.exceptions import HTTPException
 from app.config import load_config
 from app.extensions import csrf, db, limiter, login_manager, migrate
 
-BLUEPRINTS = ("health", "auth", "courses", "sence", "admin", "reports", "notify", "privacy", "evaluations")
+BLUEPRINTS = ("health", "auth", "courses", "sence", "admin", "reports", "notify", "privacy", "evaluations",
+              "certificates", "closeout")
 # Every model module, so that metadata (create_all, Alembic) sees every table.
-MODEL_MODULES = ("auth", "courses", "sence", "notify", "privacy", "evaluations")
+MODEL_MODULES = ("auth", "courses", "sence", "notify", "privacy", "evaluations", "certificates", "closeout")
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -145,7 +146,8 @@ ADMIN_NAV = (("admin.courses", "Cursos"), ("admin.users", "Usuarios"), ("sence.o
              ("reports.live", "En vivo"), ("notify.outbox", "Correos"), ("privacy.requests", "Privacidad"))
 # Per-course admin pages that take `course_id`; each blueprint's endpoint shows up once it exists.
 COURSE_TABS = (("sence.course_settings", "SENCE"), ("courses.lessons_edit", "Lecciones"),
-               ("reports.attendance", "Asistencia"), ("evaluations.gradebook_page", "Calificaciones"))
+               ("reports.attendance", "Asistencia"), ("evaluations.gradebook_page", "Calificaciones"),
+               ("closeout.page", "Cierre"))
 
 
 def _existing(items):

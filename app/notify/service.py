@@ -15,6 +15,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from importlib import import_module
 
 from flask import current_app
 from sqlalchemy import exists, func, select, update
@@ -51,11 +52,12 @@ class SweepResult:
     sent: int = 0
     failed: int = 0
     waiting: int = 0
+    closeout: int = 0
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return (f"recordatorios: {self.reminders}, fallas reportadas: {self.alerts}, enviados: {self.sent}, "
-                f"con error: {self.failed}, pendientes: {self.waiting}")
+                f"con error: {self.failed}, pendientes: {self.waiting}, avisos de cierre de curso: {self.closeout}")
 
 
 # --- Writing to the outbox ------------------------------------------------------------------------------
@@ -309,6 +311,11 @@ def _refused_text(refused: dict) -> str:
     return "Algunos destinatarios rechazados: " + "; ".join(f"{a}: {c}" for a, (c, _m) in refused.items())
 
 
+# Other features' time-driven mail: modules with `queue(now) -> int` (messages queued), run before sending.
+# Named, not imported, so that notify never imports the features built on it.
+SWEEP_MODULES: tuple[str, ...] = ("app.closeout.reminders",)
+
+
 def sweep(now: datetime | None = None) -> SweepResult:
     """The time-driven work, once: reminders, abandoned-attempt alerts, then every due message."""
     now = now or utcnow()
@@ -317,6 +324,8 @@ def sweep(now: datetime | None = None) -> SweepResult:
     db.session.commit()
     result.reminders = queue_reminders(now)
     result.alerts = queue_abandoned_alerts(now)
+    for name in SWEEP_MODULES:
+        result.closeout += import_module(name).queue(now)
     send_due(now, result=result)
     result.waiting = db.session.execute(
         select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from app import create_app
+from app.certificates.models import Certificate
 from app.courses.models import Lesson, Material
 from app.extensions import db
 from app.notify.models import OutboxMessage
@@ -49,6 +50,11 @@ RULES = {
         "evaluations.new", "evaluations.edit", "evaluations.delete", "evaluations.question",
         "evaluations.copy_questions", "evaluations.question_action", "evaluations.gradebook_page",
         "evaluations.gradebook_export", "evaluations.rule", "evaluations.participant", "evaluations.review")},
+    "certificates.verify_form": PUBLIC, "certificates.verify": PUBLIC, "certificates.my_pdf": COURSE_VIEW,
+    **{endpoint: ADMIN for endpoint in (
+        "certificates.pdf", "certificates.course_zip", "certificates.issue", "certificates.revoke",
+        "certificates.reissue", "certificates.signer", "certificates.signature_image", "closeout.page",
+        "closeout.step", "closeout.evidence")},
     **{endpoint: ADMIN for endpoint in (
         "admin.courses", "admin.course_new", "admin.course_edit", "admin.enrollments", "admin.enrollment_group",
         "admin.enrollment_remove", "admin.group_new", "admin.import_csv", "admin.users", "admin.user_new",
@@ -107,12 +113,18 @@ def _build_world() -> World:
     otec = course.sence.otec
     evaluation = make_evaluation(course)
     evaluation_attempt = take(evaluation, users["participant"], submitted=False)
+    certificate = Certificate(folio="K7QM-3XPA-9RTD-W2HF", course_id=course.id, user_id=users["participant"].id,
+                              participant_name="Participante", course_title=course.title, otec_name=otec.name,
+                              otec_rut=otec.rut)
+    db.session.add(certificate)
+    db.session.commit()
     ids = {"course_id": course.id, "lesson_id": lesson.id, "material_id": material.id,
            "enrollment_id": enrollment.id, "user_id": users["participant"].id, "otec_id": otec.id,
            "token_id": otec.tokens[0].id, "message_id": message.id, "attempt_id": sence_session.login_attempt_id,
            "fmt": "csv", "filename": "css/app.css", "request_id": privacy_request.id, "token": "not-a-token",
            "evaluation_id": evaluation.id, "question_id": evaluation.questions[0].id,
-           "evaluation_attempt_id": evaluation_attempt.id, "action": "mover"}
+           "evaluation_attempt_id": evaluation_attempt.id, "action": "mover",
+           "cert_id": certificate.id, "folio": certificate.folio, "step": "otec_dj"}
     return World(users, ids)
 
 
