@@ -7,6 +7,7 @@ SENCE_SIMULATOR_URL is ``http://127.0.0.1:5001/rce``.
 
 import os
 from datetime import UTC, datetime
+from importlib import import_module
 
 from flask import Flask
 
@@ -43,4 +44,5 @@ def create_simulator_app(config: dict | None = None) -> Flask:
     from app.simulator.views import bp
 
     app.register_blueprint(bp)
+    app.register_blueprint(import_module("app.simulator.sic").bp)  # SIC endpoints (issue 14)
     return app
