@@ -14,7 +14,7 @@ from app.extensions import csrf, db, limiter, login_manager, migrate
 
 BLUEPRINTS = ("health", "auth", "courses", "sence", "admin", "reports", "notify")
 # Every model module, so that metadata (create_all, Alembic) sees every table.
-MODEL_MODULES = ("auth", "courses", "sence", "notify")
+MODEL_MODULES = ("auth", "courses", "sence", "notify", "evaluations")
 
 
 def create_app(overrides: dict | None = None) -> Flask:

@@ -1,0 +1,1 @@
+"""Evaluations (quizzes) among a course's lessons, Chilean grades and each participant's course status."""
