@@ -29,7 +29,7 @@ class CourseSic(db.Model):
 
 
 class SicModule(db.Model):
-    """One SIC module (its code from sicadministrativo.sence.cl) = a group of the course's lessons."""
+    """One SIC module (its code from sicadministrativo.sence.cl) = a group of the course's lessons and evaluations."""
 
     __tablename__ = "sic_modules"
     __table_args__ = (UniqueConstraint("course_id", "codigo"),)
@@ -41,10 +41,11 @@ class SicModule(db.Model):
 
     settings = relationship("CourseSic", back_populates="modules")
     lessons = relationship("SicModuleLesson", cascade="all, delete-orphan", back_populates="module")
+    evaluations = relationship("SicModuleEvaluation", cascade="all, delete-orphan", back_populates="module")
 
 
 class SicModuleLesson(db.Model):
-    """A lesson counted in a module (a lesson belongs to at most one module)."""
+    """A lesson counted in a module (a lesson belongs to at most one module): an activity of the module."""
 
     __tablename__ = "sic_module_lessons"
 
@@ -52,6 +53,17 @@ class SicModuleLesson(db.Model):
     module_id: Mapped[int] = mapped_column(ForeignKey("sic_modules.id", ondelete="CASCADE"), index=True)
 
     module = relationship("SicModule", back_populates="lessons")
+
+
+class SicModuleEvaluation(db.Model):
+    """An evaluation counted in a module: an activity, and its grade weighs in the module's grade."""
+
+    __tablename__ = "sic_module_evaluations"
+
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"), primary_key=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("sic_modules.id", ondelete="CASCADE"), index=True)
+
+    module = relationship("SicModule", back_populates="evaluations")
 
 
 class SicAction(db.Model):
@@ -65,6 +77,7 @@ class SicAction(db.Model):
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     lesson_id: Mapped[int | None] = mapped_column(ForeignKey("lessons.id", ondelete="SET NULL"))
+    evaluation_id: Mapped[int | None] = mapped_column(ForeignKey("evaluations.id", ondelete="SET NULL"))
     at = mapped_column(UTCDateTime, default=utcnow)
 
 

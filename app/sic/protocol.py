@@ -483,5 +483,17 @@ def parse_history(text: str) -> list[dict] | None:
     return [item for item in data if isinstance(item, dict)]
 
 
+def history_error(text: str) -> str:
+    """The message of an error answer to historialEnvios (p. 11), readable and short."""
+    try:
+        data = json.loads(text or "")
+    except ValueError:
+        return _printable(text or "")[:200] or "respuesta vacía"
+    if isinstance(data, dict):
+        code, message = data.get("codigo") or data.get("code") or "", data.get("mensaje") or data.get("message")
+        return _printable(f"{code} {message or describe(code).text}".strip())[:300]
+    return "respuesta con formato inesperado"
+
+
 def _printable(text: str) -> str:
     return "".join(ch for ch in text if ch.isprintable())
