@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import requests
 from flask import current_app
-from sqlalchemy import Integer, insert, literal, null, or_, select
+from sqlalchemy import Integer, insert, literal, null, or_, select, update
 
 from app.auth.models import User
 from app.courses.models import Course, Enrollment, Lesson, LessonProgress, Material
@@ -450,21 +450,31 @@ class SweepSic:
 
 
 def claim_due(today: date, *, course_id: int | None = None, force: bool = False) -> list[int]:
-    """Mark the courses to send today and return their ids; a course another sweep holds or sent is skipped."""
-    query = (select(CourseSic).join(Course, Course.id == CourseSic.course_id)
+    """Mark the courses to send today and return their ids; a course another sweep holds or sent is skipped.
+
+    PostgreSQL: rows another sweep has locked are skipped (SKIP LOCKED). SQLite has no row locks: the
+    conditional UPDATE, run under its single writer lock, is what lets only one sweep claim a course.
+    """
+    query = (select(CourseSic.course_id).join(Course, Course.id == CourseSic.course_id)
              .where(CourseSic.enabled.is_(True)).order_by(CourseSic.course_id)
              .with_for_update(skip_locked=True, of=CourseSic))
     if course_id is not None:
         query = query.where(CourseSic.course_id == course_id)
     if not force:
-        query = query.where(or_(CourseSic.last_sent_on.is_(None), CourseSic.last_sent_on < today),
-                            Course.start_date <= today, Course.end_date >= today - AFTER_END)
-    claimed = db.session.execute(query).scalars().all()
-    for settings in claimed:
-        settings.last_sent_on = today
-    ids = [settings.course_id for settings in claimed]
+        query = query.where(_not_sent(today), Course.start_date <= today, Course.end_date >= today - AFTER_END)
+    claimed = []
+    for candidate in db.session.execute(query).scalars().all():
+        mark = update(CourseSic).where(CourseSic.course_id == candidate).values(last_sent_on=today)
+        if force or db.session.execute(mark.where(_not_sent(today))).rowcount == 1:
+            if force:
+                db.session.execute(mark)
+            claimed.append(candidate)
     db.session.commit()
-    return ids
+    return claimed
+
+
+def _not_sent(today: date):
+    return or_(CourseSic.last_sent_on.is_(None), CourseSic.last_sent_on < today)
 
 
 def sweep(now: datetime | None = None, *, course_id: int | None = None, force: bool = False,
