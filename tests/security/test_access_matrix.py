@@ -43,7 +43,9 @@ RULES = {
         "admin.courses", "admin.course_new", "admin.course_edit", "admin.enrollments", "admin.enrollment_group",
         "admin.enrollment_remove", "admin.group_new", "admin.import_csv", "admin.users", "admin.user_new",
         "admin.user_edit", "notify.outbox", "notify.message", "notify.retry", "reports.live", "sence.otecs",
-        "sence.otec", "sence.token_add", "sence.token_revoke", "sence.course_settings", "sence.course_log")},
+        "sence.otec", "sence.token_add", "sence.token_revoke", "sence.course_settings", "sence.course_log",
+        "sic.course_settings", "sic.module_add", "sic.module_delete", "sic.mapping", "sic.send_now", "sic.preview",
+        "sic.course_log", "sic.history")},
 }
 # The timer poll answers htmx only (a plain GET is sent to the course page); it is checked in tests/courses.
 HTMX_ONLY = {"courses.timer"}
@@ -90,7 +92,7 @@ def _build_world() -> World:
     ids = {"course_id": course.id, "lesson_id": lesson.id, "material_id": material.id,
            "enrollment_id": enrollment.id, "user_id": users["participant"].id, "otec_id": otec.id,
            "token_id": otec.tokens[0].id, "message_id": message.id, "attempt_id": sence_session.login_attempt_id,
-           "fmt": "csv", "filename": "css/app.css"}
+           "fmt": "csv", "filename": "css/app.css", "module_id": 0}
     return World(users, ids)
 
 
