@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from app.config import load_config
 from app.extensions import csrf, db, limiter, login_manager, migrate
 
-BLUEPRINTS = ("health", "auth", "courses", "sence", "admin", "reports", "notify", "sic")
+BLUEPRINTS = ("health", "auth", "courses", "sence", "admin", "reports", "notify", "evaluations", "sic")
 # Every model module, so that metadata (create_all, Alembic) sees every table.
 MODEL_MODULES = ("auth", "courses", "sence", "notify", "evaluations", "sic")
 
@@ -137,7 +137,8 @@ ADMIN_NAV = (("admin.courses", "Cursos"), ("admin.users", "Usuarios"), ("sence.o
              ("reports.live", "En vivo"), ("notify.outbox", "Correos"))
 # Per-course admin pages that take `course_id`; each blueprint's endpoint shows up once it exists.
 COURSE_TABS = (("sence.course_settings", "SENCE"), ("courses.lessons_edit", "Lecciones"),
-               ("reports.attendance", "Asistencia"), ("sic.course_settings", "SIC"))
+               ("reports.attendance", "Asistencia"), ("evaluations.gradebook_page", "Calificaciones"),
+               ("sic.course_settings", "SIC"))
 
 
 def _existing(items):

@@ -11,6 +11,7 @@ from app import create_app
 from app.courses.models import Lesson, Material
 from app.extensions import db
 from app.notify.models import OutboxMessage
+from tests.evaluations.helpers import make_evaluation, take
 from tests.factories import enroll, login, make_course, make_group, make_user, open_session
 from tests.sence.builders import make_otec
 
@@ -39,6 +40,13 @@ RULES = {
     "courses.material_delete": COURSE_EDIT, "courses.material_move": COURSE_EDIT,
     "reports.attendance": COURSE_EDIT, "reports.attendance_export": COURSE_EDIT,
     "reports.participant": COURSE_EDIT, "reports.sessions_export": COURSE_EDIT,
+    "evaluations.show": COURSE_VIEW,
+    **{endpoint: COURSE_PARTICIPANT for endpoint in (
+        "evaluations.start", "evaluations.attempt", "evaluations.save", "evaluations.submit", "evaluations.my_grades")},
+    **{endpoint: COURSE_EDIT for endpoint in (
+        "evaluations.new", "evaluations.edit", "evaluations.delete", "evaluations.question",
+        "evaluations.question_action", "evaluations.gradebook_page", "evaluations.gradebook_export",
+        "evaluations.rule", "evaluations.participant", "evaluations.review")},
     **{endpoint: ADMIN for endpoint in (
         "admin.courses", "admin.course_new", "admin.course_edit", "admin.enrollments", "admin.enrollment_group",
         "admin.enrollment_remove", "admin.group_new", "admin.import_csv", "admin.users", "admin.user_new",
@@ -89,10 +97,14 @@ def _build_world() -> World:
     db.session.commit()
     sence_session = open_session(users["participant"], course)
     otec = course.sence.otec
+    evaluation = make_evaluation(course)
+    evaluation_attempt = take(evaluation, users["participant"], submitted=False)
     ids = {"course_id": course.id, "lesson_id": lesson.id, "material_id": material.id,
            "enrollment_id": enrollment.id, "user_id": users["participant"].id, "otec_id": otec.id,
            "token_id": otec.tokens[0].id, "message_id": message.id, "attempt_id": sence_session.login_attempt_id,
-           "fmt": "csv", "filename": "css/app.css", "module_id": 0}
+           "fmt": "csv", "filename": "css/app.css", "evaluation_id": evaluation.id,
+           "question_id": evaluation.questions[0].id, "evaluation_attempt_id": evaluation_attempt.id, "action": "mover",
+           "module_id": 0}
     return World(users, ids)
 
 

@@ -1,0 +1,456 @@
+"""Evaluations: building them (staff), taking them (participants), grading by hand, the rule and overrides.
+
+Every refusal raises EvaluationError with a message for the person who asked; nothing is changed then.
+Times are checked by the server on every request: a page left open cannot save after the deadline.
+"""
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from app.evaluations.grades import to_grade
+from app.evaluations.grading import (
+    close_overdue,
+    effective_deadline,
+    is_overdue,
+    parse_number,
+    rescore,
+    submit,
+)
+from app.evaluations.models import (
+    Answer,
+    CourseRule,
+    Evaluation,
+    EvaluationAttempt,
+    Option,
+    Question,
+    StatusOverride,
+)
+from app.extensions import db
+from app.timeutil import format_chile, utcnow
+
+log = logging.getLogger(__name__)
+# A save or a submission sent just before the deadline may arrive a moment after it.
+GRACE = timedelta(seconds=15)
+MAX_OPTIONS = 6
+
+
+class EvaluationError(Exception):
+    """A request that breaks a rule; the message is for the person who made it."""
+
+
+# --- Where evaluations sit among the lessons -------------------------------------------------------
+
+
+def evaluations_of(course_id: int, *, published_only: bool = False) -> list[Evaluation]:
+    query = select(Evaluation).where(Evaluation.course_id == course_id)
+    if published_only:
+        query = query.where(Evaluation.published.is_(True))
+    return list(db.session.execute(query.order_by(Evaluation.position, Evaluation.id)).scalars())
+
+
+def placements(course, *, published_only: bool) -> dict[int | None, list[Evaluation]]:
+    """Evaluations keyed by the lesson they follow (None: after the last lesson); one query."""
+    lesson_ids = {lesson.id for lesson in course.lessons}
+    placed: dict[int | None, list[Evaluation]] = {}
+    for evaluation in evaluations_of(course.id, published_only=published_only):
+        key = evaluation.after_lesson_id if evaluation.after_lesson_id in lesson_ids else None
+        placed.setdefault(key, []).append(evaluation)
+    return placed
+
+
+def evaluation_in(course_id: int, evaluation_id: int) -> Evaluation | None:
+    evaluation = db.session.get(Evaluation, evaluation_id)
+    return evaluation if evaluation is not None and evaluation.course_id == course_id else None
+
+
+# --- Building (staff) ------------------------------------------------------------------------------
+
+SETTINGS = ("title", "instructions", "after_lesson_id", "weight", "published", "layout", "time_limit_minutes",
+            "max_attempts", "counting", "opens_at", "closes_at", "shuffle_questions", "shuffle_options", "feedback",
+            "manual_review")
+
+
+def _check_settings(data: dict, evaluation: Evaluation | None) -> None:
+    if data.get("opens_at") and data.get("closes_at") and data["closes_at"] <= data["opens_at"]:
+        raise EvaluationError("El cierre debe ser posterior a la apertura.")
+    if data.get("feedback") == "answers" and not data.get("closes_at"):
+        raise EvaluationError("Para mostrar las respuestas correctas después del cierre, indica la fecha de cierre.")
+    if evaluation is not None and not data.get("manual_review") and any(
+            q.kind == "open" for q in evaluation.questions):
+        raise EvaluationError("Tiene preguntas de respuesta abierta: debe quedar marcada para revisión manual.")
+    if data.get("published") and evaluation is not None and not evaluation.questions:
+        raise EvaluationError("Agrega al menos una pregunta antes de publicar.")
+    if data.get("published") and evaluation is None:
+        raise EvaluationError("Agrega al menos una pregunta antes de publicar.")
+
+
+def create_evaluation(course, data: dict) -> Evaluation:
+    _check_settings(data, None)
+    last = db.session.execute(select(func.max(Evaluation.position))
+                              .where(Evaluation.course_id == course.id)).scalar()
+    evaluation = Evaluation(course_id=course.id, position=(last or 0) + 1,
+                            **{key: data[key] for key in SETTINGS if key in data})
+    db.session.add(evaluation)
+    db.session.commit()
+    return evaluation
+
+
+def update_evaluation(evaluation: Evaluation, data: dict) -> None:
+    _check_settings(data, evaluation)
+    for key in SETTINGS:
+        if key in data:
+            setattr(evaluation, key, data[key])
+    db.session.commit()
+
+
+def delete_evaluation(evaluation: Evaluation) -> None:
+    """Refused once someone has taken it: grades must not vanish; unpublish it instead."""
+    taken = db.session.execute(select(EvaluationAttempt.id).where(EvaluationAttempt.evaluation_id == evaluation.id)
+                               .limit(1)).first()
+    if taken is not None:
+        raise EvaluationError("Ya hay intentos de participantes: no se puede eliminar. Puedes despublicarla.")
+    db.session.delete(evaluation)
+    db.session.commit()
+
+
+def _has_attempts(evaluation: Evaluation) -> bool:
+    return db.session.execute(select(EvaluationAttempt.id).where(EvaluationAttempt.evaluation_id == evaluation.id)
+                              .limit(1)).first() is not None
+
+
+def _question_fields(question: Question, data: dict) -> None:
+    kind = data["kind"]
+    question.kind, question.text, question.points = kind, data["text"].strip(), data["points"]
+    question.expected, question.tolerance = "", Decimal(0)
+    options = [(text.strip(), bool(correct)) for text, correct in data.get("options", []) if text and text.strip()]
+    if kind == "truefalse":
+        options = [("Verdadero", data.get("true_is_correct", True)), ("Falso", not data.get("true_is_correct", True))]
+    if kind in ("single", "multiple", "truefalse"):
+        if len(options) < 2:
+            raise EvaluationError("Escribe al menos dos opciones.")
+        correct = sum(1 for _, ok in options if ok)
+        if correct == 0:
+            raise EvaluationError("Marca la opción correcta.")
+        if kind == "single" and correct > 1:
+            raise EvaluationError("En selección única solo una opción puede ser correcta.")
+        question.options = [Option(text=text[:500], correct=ok, position=n) for n, (text, ok) in
+                            enumerate(options, 1)]
+        return
+    question.options = []
+    if kind == "short":
+        if not (data.get("expected") or "").strip():
+            raise EvaluationError("Escribe la respuesta esperada (puedes separar variantes con «|»).")
+        question.expected = data["expected"].strip()[:200]
+    elif kind == "numeric":
+        if parse_number(data.get("expected") or "") is None:
+            raise EvaluationError("Escribe el valor numérico esperado, por ejemplo 12,5.")
+        question.expected = data["expected"].strip()[:200]
+        question.tolerance = data.get("tolerance") or Decimal(0)
+
+
+def save_question(evaluation: Evaluation, data: dict, question: Question | None = None) -> Question:
+    """Add or change a question. Changing questions of an evaluation already taken would regrade history."""
+    if _has_attempts(evaluation):
+        raise EvaluationError("Ya hay intentos de participantes: las preguntas no se pueden cambiar.")
+    if data["kind"] == "open" and not evaluation.manual_review:
+        raise EvaluationError("Las preguntas abiertas requieren marcar la evaluación para revisión manual.")
+    is_new = question is None
+    if is_new:
+        last = max((q.position for q in evaluation.questions), default=0)
+        question = Question(evaluation_id=evaluation.id, position=last + 1)
+    with db.session.no_autoflush:
+        _question_fields(question, data)
+    if is_new:
+        evaluation.questions.append(question)
+    db.session.commit()
+    return question
+
+
+def question_in(evaluation: Evaluation, question_id: int) -> Question | None:
+    return next((q for q in evaluation.questions if q.id == question_id), None)
+
+
+def delete_question(evaluation: Evaluation, question: Question) -> None:
+    if _has_attempts(evaluation):
+        raise EvaluationError("Ya hay intentos de participantes: las preguntas no se pueden cambiar.")
+    evaluation.questions.remove(question)
+    if not evaluation.questions:
+        evaluation.published = False
+    db.session.commit()
+
+
+def move_question(evaluation: Evaluation, question: Question, direction: str) -> None:
+    items = list(evaluation.questions)
+    index = items.index(question)
+    other = index - 1 if direction == "up" else index + 1
+    if direction in ("up", "down") and 0 <= other < len(items):
+        items[index], items[other] = items[other], items[index]
+        for position, each in enumerate(items, 1):
+            each.position = position
+        db.session.commit()
+
+
+# --- Taking (participants) -------------------------------------------------------------------------
+
+
+@dataclass
+class Availability:
+    """What the participant may do with an evaluation now, and why not."""
+
+    attempts: list[EvaluationAttempt]
+    in_progress: EvaluationAttempt | None
+    can_start: bool
+    reason: str
+
+    @property
+    def submitted(self) -> list[EvaluationAttempt]:
+        return [a for a in self.attempts if a.submitted]
+
+
+def availability(evaluation: Evaluation, user_id: int, now: datetime | None = None) -> Availability:
+    now = now or utcnow()
+    close_overdue(evaluation.course_id, now, user_id)
+    attempts = list(db.session.execute(
+        select(EvaluationAttempt).where(EvaluationAttempt.evaluation_id == evaluation.id,
+                                        EvaluationAttempt.user_id == user_id)
+        .order_by(EvaluationAttempt.number)
+    ).scalars())
+    in_progress = next((a for a in attempts if not a.submitted), None)
+    reason = refusal(evaluation, len(attempts), now)
+    return Availability(attempts, in_progress, in_progress is None and reason == "", reason)
+
+
+def refusal(evaluation: Evaluation, used: int, now: datetime) -> str:
+    """Why a new attempt cannot start now ("" when it can)."""
+    if not evaluation.published or not evaluation.questions:
+        return "Esta evaluación aún no está disponible."
+    if evaluation.opens_at and now < evaluation.opens_at:
+        return f"Se abre el {format_chile(evaluation.opens_at)}."
+    if evaluation.closes_at and now >= evaluation.closes_at:
+        return f"Cerró el {format_chile(evaluation.closes_at)}."
+    if used >= evaluation.max_attempts:
+        return "Ya usaste todos tus intentos." if evaluation.max_attempts > 1 else "Ya rendiste esta evaluación."
+    return ""
+
+
+def start_attempt(evaluation: Evaluation, user_id: int, now: datetime | None = None) -> EvaluationAttempt:
+    """Start a new attempt, or return the one in progress (a second click or tab starts nothing more)."""
+    now = now or utcnow()
+    state = availability(evaluation, user_id, now)
+    if state.in_progress is not None:
+        return state.in_progress
+    if not state.can_start:
+        raise EvaluationError(state.reason)
+    questions = list(evaluation.questions)
+    rng = secrets.SystemRandom()
+    if evaluation.shuffle_questions:
+        rng.shuffle(questions)
+    option_order = {}
+    for question in questions:
+        ids = [o.id for o in question.options]
+        if evaluation.shuffle_options and question.kind != "truefalse":
+            rng.shuffle(ids)
+        option_order[str(question.id)] = ids
+    deadline = now + timedelta(minutes=evaluation.time_limit_minutes) if evaluation.time_limit_minutes else None
+    if evaluation.closes_at and (deadline is None or evaluation.closes_at < deadline):
+        deadline = evaluation.closes_at
+    attempt = EvaluationAttempt(evaluation_id=evaluation.id, user_id=user_id, number=len(state.attempts) + 1,
+                                started_at=now, deadline_at=deadline, question_order=[q.id for q in questions],
+                                option_order=option_order)
+    db.session.add(attempt)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same click from another tab got there first
+        db.session.rollback()
+        return availability(evaluation, user_id, now).in_progress or _refuse(evaluation)
+    return attempt
+
+
+def _refuse(evaluation):
+    raise EvaluationError("Ya rendiste esta evaluación.")
+
+
+def own_attempt(evaluation: Evaluation, user_id: int, attempt_id: int) -> EvaluationAttempt | None:
+    """The attempt if it is this participant's and of this evaluation; anybody else's is "not found"."""
+    attempt = db.session.get(EvaluationAttempt, attempt_id, options=[selectinload(EvaluationAttempt.answers)])
+    if attempt is None or attempt.user_id != user_id or attempt.evaluation_id != evaluation.id:
+        return None
+    return attempt
+
+
+def ordered_questions(attempt: EvaluationAttempt) -> list[Question]:
+    questions = {q.id: q for q in attempt.evaluation.questions}
+    return [questions[qid] for qid in attempt.question_order if qid in questions]
+
+
+def ordered_options(attempt: EvaluationAttempt, question: Question) -> list[Option]:
+    order = (attempt.option_order or {}).get(str(question.id))
+    if not order:
+        return list(question.options)
+    options = {o.id: o for o in question.options}
+    return [options[i] for i in order if i in options]
+
+
+def _writable(attempt: EvaluationAttempt, now: datetime) -> None:
+    """Refuse changes to a submitted attempt or after the deadline (then submit it with what was saved)."""
+    if attempt.submitted:
+        raise EvaluationError("Esta evaluación ya fue enviada: las respuestas no se pueden cambiar.")
+    deadline = effective_deadline(attempt, attempt.evaluation)
+    if deadline is not None and now > deadline + GRACE:
+        submit(attempt, deadline, late=True)
+        db.session.commit()
+        raise EvaluationError("Se acabó el tiempo: se envió con las respuestas guardadas hasta entonces.")
+
+
+def _clean_value(question: Question, raw: list[str]) -> dict:
+    if question.kind in ("single", "truefalse", "multiple"):
+        valid = {o.id for o in question.options}
+        chosen = [int(v) for v in raw if v.isdigit() and int(v) in valid]
+        if question.kind != "multiple":
+            chosen = chosen[:1]
+        return {"options": sorted(set(chosen))}
+    limit = 5000 if question.kind == "open" else 200
+    return {"text": (raw[0] if raw else "")[:limit]}
+
+
+def save_answers(attempt: EvaluationAttempt, answers: dict[int, list[str]], now: datetime | None = None) -> int:
+    """Store the answers to the questions given (question id -> submitted values); returns how many."""
+    now = now or utcnow()
+    _writable(attempt, now)
+    questions = {q.id: q for q in ordered_questions(attempt)}
+    existing = {a.question_id: a for a in attempt.answers}
+    saved = 0
+    for question_id, raw in answers.items():
+        question = questions.get(question_id)
+        if question is None:
+            continue
+        value = _clean_value(question, raw)
+        answer = existing.get(question_id)
+        if answer is None:
+            attempt.answers.append(Answer(question_id=question_id, value=value, saved_at=now))
+        elif answer.value != value:
+            answer.value, answer.saved_at = value, now
+        saved += 1
+    try:
+        db.session.commit()
+    except IntegrityError:  # two saves of a first answer raced: the other one is stored, store ours over it
+        db.session.rollback()
+        return save_answers(db.session.get(EvaluationAttempt, attempt.id), answers, now)
+    return saved
+
+
+def submit_attempt(attempt: EvaluationAttempt, answers: dict[int, list[str]], now: datetime | None = None) -> None:
+    """Save the last answers and submit, once: grades automatic questions at once."""
+    now = now or utcnow()
+    save_answers(attempt, answers, now)
+    submit(attempt, now)
+    db.session.commit()
+    log.info("evaluation %s attempt %s submitted by user %s: %s %%", attempt.evaluation_id, attempt.id,
+             attempt.user_id, attempt.score_pct)
+
+
+def answers_shown(attempt: EvaluationAttempt, now: datetime | None = None) -> bool:
+    """Correct answers appear only after closing, when the instructor chose so."""
+    evaluation = attempt.evaluation
+    now = now or utcnow()
+    return (attempt.submitted and evaluation.feedback == "answers" and evaluation.closes_at is not None
+            and now >= evaluation.closes_at)
+
+
+def remaining_seconds(attempt: EvaluationAttempt, now: datetime | None = None) -> int | None:
+    deadline = effective_deadline(attempt, attempt.evaluation)
+    if deadline is None:
+        return None
+    return max(0, int((deadline - (now or utcnow())).total_seconds()))
+
+
+def overdue(attempt: EvaluationAttempt, now: datetime | None = None) -> bool:
+    return is_overdue(attempt, attempt.evaluation, now or utcnow())
+
+
+# --- Manual grading, the rule, overrides (staff) ---------------------------------------------------
+
+
+def attempt_in_course(course_id: int, attempt_id: int) -> EvaluationAttempt | None:
+    attempt = db.session.get(EvaluationAttempt, attempt_id)
+    return attempt if attempt is not None and attempt.evaluation.course_id == course_id else None
+
+
+def review(attempt: EvaluationAttempt, points: dict[int, Decimal], reviewer) -> None:
+    """Points for the open questions (by hand); then the grade is computed and the attempt is no longer pending."""
+    if not attempt.submitted:
+        raise EvaluationError("El intento aún no se envía.")
+    questions = {q.id: q for q in attempt.evaluation.questions}
+    answers = {a.question_id: a for a in attempt.answers}
+    for question in questions.values():
+        if question.kind != "open":
+            continue
+        given = points.get(question.id)
+        if given is None or not Decimal(0) <= given <= Decimal(question.points):
+            raise EvaluationError(f"Asigna entre 0 y {question.points:g} puntos a «{question.text[:60]}».")
+        answer = answers.get(question.id)
+        if answer is None:
+            answer = Answer(question_id=question.id, value={"text": ""})
+            attempt.answers.append(answer)
+        answer.points = given
+    attempt.pending_review = False
+    attempt.reviewed_by_id, attempt.reviewed_at = reviewer.id, utcnow()
+    rescore(attempt)
+    db.session.commit()
+    log.info("attempt %s reviewed by user %s: grade %s", attempt.id, reviewer.id, attempt.grade)
+
+
+def save_rule(course_id: int, data: dict) -> CourseRule:
+    """Store the course's rule; a new exigencia regrades every graded attempt of the course."""
+    rule = db.session.get(CourseRule, course_id)
+    if rule is None:
+        rule = CourseRule(course_id=course_id)
+        db.session.add(rule)
+    old_exigencia = rule.exigencia_pct
+    for key in ("exigencia_pct", "min_final_grade", "min_lessons_pct", "sence_requirement", "min_connectivity_pct"):
+        setattr(rule, key, data[key])
+    if old_exigencia != rule.exigencia_pct:
+        graded = db.session.execute(
+            select(EvaluationAttempt).join(Evaluation)
+            .where(Evaluation.course_id == course_id, EvaluationAttempt.grade.is_not(None))
+        ).scalars()
+        for attempt in graded:
+            attempt.grade = to_grade(attempt.score_pct, rule.exigencia_pct)
+    db.session.commit()
+    return rule
+
+
+def set_override(course_id: int, user_id: int, status: str | None, reason: str, by) -> StatusOverride:
+    """Record staff's decision (status None lifts the override); every decision stays in the log."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise EvaluationError("Escribe el motivo: queda registrado junto al cambio.")
+    row = StatusOverride(course_id=course_id, user_id=user_id, status=status or None, reason=reason[:1000],
+                         created_by_id=by.id, created_at=utcnow())
+    db.session.add(row)
+    db.session.commit()
+    log.info("course %s user %s: status override %s by user %s", course_id, user_id, status or "lifted", by.id)
+    return row
+
+
+def override_log(course_id: int, user_id: int) -> list[StatusOverride]:
+    return list(db.session.execute(
+        select(StatusOverride).where(StatusOverride.course_id == course_id, StatusOverride.user_id == user_id)
+        .order_by(StatusOverride.created_at.desc(), StatusOverride.id.desc())
+    ).scalars())
+
+
+def pending_attempts(course_id: int) -> list[EvaluationAttempt]:
+    return list(db.session.execute(
+        select(EvaluationAttempt).join(Evaluation)
+        .where(Evaluation.course_id == course_id, EvaluationAttempt.pending_review.is_(True),
+               EvaluationAttempt.submitted_at.is_not(None))
+        .order_by(EvaluationAttempt.submitted_at)
+    ).scalars())
