@@ -323,6 +323,7 @@ def send_course(course: Course, trigger: str, *, user: User | None = None, now: 
     payload = protocol.build_payload(collected.progress, protocol.chile_today(now))
     record.request_body = protocol.mask_token(payload)
     record.participants = len(payload["listaAlumnos"])
+    db.session.commit()  # no transaction stays open during a call that may last ten minutes
     response = _post(record, payload)
     if response is not None:
         _read_answer(record, response, payload, collected, now)
