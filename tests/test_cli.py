@@ -20,7 +20,8 @@ def test_seed_demo_creates_the_documented_accounts_once(app):
     assert all(u.check_password("demo1234") for u in users.values())
     course = db.session.execute(select(Course).where(Course.title == "Excel intermedio")).scalar_one()
     assert [u.email for u in course.instructors] == ["instructor@demo.cl"]
-    assert _count(Course) == 1 and _count(Enrollment) == 2
+    assert len(course.enrollments) == 2
+    assert _count(Course) == 2 and _count(Enrollment) == 3  # plus the line-1 SIC course, with Ana (app/sic/demo.py)
 
 
 def test_create_admin_takes_options(app):

@@ -10,7 +10,7 @@ from app.notify.models import STATUSES, OutboxMessage
 bp = Blueprint("notify", __name__, url_prefix="/admin/correos")
 
 STATUS_LABELS = {"pending": "Pendiente", "sent": "Enviado", "failed": "Rechazado"}
-KIND_LABELS = {"alert": "Alerta de falla", "reminder": "Recordatorio de cierre"}
+KIND_LABELS = {"alert": "Alerta de falla", "reminder": "Recordatorio de cierre", "sic": "Aviso de envío SIC"}
 
 
 def _page_number() -> int:
