@@ -318,7 +318,11 @@ def send_course(course: Course, trigger: str, *, user: User | None = None, now: 
     if found:
         record.error = "No se envió: " + " ".join(found)
         return _finish(course, record)
-    token = tokens.decrypt(usable_token(course.sence.otec_id).token_encrypted)
+    try:
+        token = tokens.decrypt(usable_token(course.sence.otec_id).token_encrypted)
+    except tokens.TokenKeyError as err:
+        record.error = f"No se envió: {err}"
+        return _finish(course, record)
     collected = collect(course, token, now)
     payload = protocol.build_payload(collected.progress, protocol.chile_today(now))
     record.request_body = protocol.mask_token(payload)
