@@ -54,4 +54,5 @@ def seed_demo() -> Course:
 
 
 # Each feature's own idempotent demo step: a module with `seed(course)`, called with the demo course.
-SEED_MODULES: tuple[str, ...] = ("app.sence.demo", "app.notify.demo", "app.courses.demo", "app.sic.demo")
+SEED_MODULES: tuple[str, ...] = ("app.sence.demo", "app.notify.demo", "app.courses.demo", "app.evaluations.demo",
+                                 "app.sic.demo")

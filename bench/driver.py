@@ -15,6 +15,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from sqlalchemy import select, text
 
@@ -24,7 +25,7 @@ from app.courses.models import Course, Enrollment
 from app.extensions import db
 from bench import load as loadgen
 from bench import pageweight, report, seed
-from bench.client import Client
+from bench.client import CSRF_FIELD, Client
 
 SIZES = (seed.COHORT, 2_000, 20_000)
 CHEAP_HASH = "pbkdf2:sha256:1000"
@@ -64,6 +65,61 @@ def discover_paths(app) -> dict:
         paths["timer"] = COURSE_ID.sub("{course}", by_endpoint["sence.controls"].rule)
         paths["timer_endpoint"] = "sence.controls (stand-in: no timer endpoint in the app yet)"
     return paths
+
+
+def evaluation_paths(app, paths: dict) -> None:
+    """Issue 12's two pages, when the app has them: {attempt} is each participant's own attempt (answers.tsv)."""
+    if "evaluations.attempt" in app.view_functions and "evaluations.save" in app.view_functions:
+        paths["question"] = "{attempt}"
+        paths["answer_save"] = "{attempt}"
+
+
+def start_attempts(app, client: Client, people: list[dict], results: Path) -> dict[str, Path]:
+    """Each signed-in participant starts the course's evaluation through the real pages (CSRF on); the files
+    hold their question page, and their save URL with two bodies that alternate the chosen option (so every
+    save changes the stored answer)."""
+    from app.evaluations.models import Evaluation
+
+    with app.app_context():
+        evaluations = {e.course_id: (e.id, e.questions[0].id, [o.id for o in e.questions[0].options])
+                       for e in db.session.execute(select(Evaluation)).scalars()}
+        db.session.remove()
+    urls = app.url_map.bind("127.0.0.1")
+    question_lines, save_lines = [], []
+    for person in people:
+        evaluation_id, question_id, options = evaluations[person["course_id"]]
+        ids = {"course_id": person["course_id"], "evaluation_id": evaluation_id}
+        page = client.get(urls.build("evaluations.show", ids), cookie=person["cookie"])
+        match = CSRF_FIELD.search(page.body)
+        _require(page.status == 200 and match, f"evaluation page answered {page.status} for {person['email']}")
+        if "session" in page.set_cookies:
+            person["cookie"] = f"session={page.set_cookies['session']}"
+        token = match.group(1) or match.group(2)
+        started = client.request("POST", urls.build("evaluations.start", ids), cookie=person["cookie"],
+                                 form={"csrf_token": token})
+        _require(started.status == 303, f"starting the evaluation answered {started.status} for {person['email']}")
+        attempt_id = int(urlsplit(started.headers["Location"]).path.rstrip("/").rsplit("/", 1)[1])
+        ids["evaluation_attempt_id"] = attempt_id
+        prefix = f"{person['cookie']}\t{person['course_id']}\t{person['shown']}"
+        question_lines.append(f"{prefix}\t{urls.build('evaluations.attempt', ids)}?p=1\t")
+        for option in options[:2]:
+            body = urlencode({"csrf_token": token, "shown": question_id, f"q{question_id}": option})
+            save_lines.append(f"{prefix}\t{urls.build('evaluations.save', ids)}\t{body}")
+    files = {"question": results / "question.tsv", "answer_save": results / "answers.tsv"}
+    files["question"].write_text("\n".join(question_lines) + "\n")
+    # the two lines of one participant 200 lines apart: consecutive saves of one person alternate the option
+    files["answer_save"].write_text("\n".join(save_lines[0::2] + save_lines[1::2]) + "\n")
+    return files
+
+
+def verify_evaluation(client: Client, files: dict[str, Path]) -> None:
+    cookie, _, _, path, _ = files["question"].read_text().splitlines()[0].split("\t")
+    page = client.get(path, cookie=cookie)
+    _require(page.status == 200 and "Pregunta 1" in page.body, f"{path} answered {page.status}")
+    cookie, _, _, path, body = files["answer_save"].read_text().splitlines()[0].split("\t")
+    saved = client.request("POST", path, cookie=cookie, form=dict(parse_qsl(body)), hx=True)
+    _require(saved.status == 200 and "Respuestas guardadas" in saved.body,
+             f"{path} answered {saved.status}: the answer save should be a 200 fragment")
 
 
 def cohort() -> list[dict]:
@@ -106,6 +162,11 @@ def sign_in_cohort(client: Client, people: list[dict], path: Path) -> None:
         person["cookie"] = client.sign_in(person["email"], seed.PASSWORD)
         lines.append(f"{person['cookie']}\t{person['course_id']}\t{person['shown']}")
     path.write_text("\n".join(lines) + "\n")
+
+
+def sign_in_cohort_file(people: list[dict], path: Path) -> None:
+    """Rewrite cookies.tsv after a page renewed a session cookie."""
+    path.write_text("".join(f"{p['cookie']}\t{p['course_id']}\t{p['shown']}\n" for p in people))
 
 
 def verify(client: Client, people: list[dict], paths: dict) -> dict:
@@ -160,21 +221,28 @@ class Runner:
         self.args, self.paths = args, paths
         self.load = loadgen.Load(seconds=args.seconds, warmup=args.warmup)
         self.cookies_file = Path(args.results) / "cookies.tsv"
+        self.files: dict[str, Path] = {}  # per-endpoint entry files (the evaluation's pages)
 
     def measure(self, name: str, label: str) -> dict:
         path = self.paths[name]
         signed_in = name not in ("healthz", "signin")
         print(f"measuring {label}: GET {path} for {self.load.seconds} s ...", flush=True)
-        result = loadgen.measure(self.args.base_url, path, self.load, self.cookies_file if signed_in else None,
-                                 hx=name.startswith("timer"), server_pid=self.args.server_pid)
+        cookies = self.files.get(name, self.cookies_file) if signed_in else None
+        result = loadgen.measure(self.args.base_url, path, self.load, cookies, hx=self._hx(name),
+                                 server_pid=self.args.server_pid, method=report.METHODS.get(name, "GET"))
         print(f"  {result['rps']:.0f} req/s, p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
               f"non-2xx {result['non2xx']}", flush=True)
         return result
 
+    @staticmethod
+    def _hx(name: str) -> bool:
+        return name.startswith("timer") or name == "answer_save"
+
     def prime(self) -> None:
         print("warming every endpoint up ...", flush=True)
         loadgen.prime(self.args.base_url, [
-            (path, None if name in ("healthz", "signin") else self.cookies_file, name.startswith("timer"))
+            (path, None if name in ("healthz", "signin") else self.files.get(name, self.cookies_file),
+             self._hx(name), report.METHODS.get(name, "GET"))
             for name, path in self.paths.items() if name in report.ORDER], seconds=max(self.load.warmup, 1))
 
     def timers(self, participants: str) -> dict:
@@ -193,6 +261,7 @@ def prepare(app, results: dict, password_hash: str) -> tuple[dict, list[dict]]:
             seed.seed_base(password_hash)
         results["seed"]["200"] = grow(SIZES[0], password_hash)
         paths, people = discover_paths(app), cohort()
+        evaluation_paths(app, paths)
         db.session.remove()
     return paths, people
 
@@ -212,6 +281,10 @@ def run(args) -> int:
         results["notes"].append(f"timer poll measured on {paths['timer_endpoint']}")
     client.wait_until_up(paths["healthz"])
     sign_in_cohort(client, people, runner.cookies_file)
+    if "question" in paths:
+        runner.files = start_attempts(app, client, people, Path(args.results))
+        sign_in_cohort_file(people, runner.cookies_file)
+        verify_evaluation(client, runner.files)
     results["checks"] = verify(client, people, paths)
     runner.prime()
 

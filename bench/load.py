@@ -19,23 +19,24 @@ class Load:
 
 
 def measure(base_url: str, path: str, load: Load, cookies_file: Path | None = None, hx: bool = False,
-            server_pid: int | None = None) -> dict:
+            server_pid: int | None = None, method: str = "GET") -> dict:
     """Warm up, then measure; returns requests/s, latency percentiles (ms), non-2xx count and CPU used."""
     if not base_url.startswith("http://127.0.0.1:"):
         raise ValueError("the benchmark only loads 127.0.0.1")
     if load.warmup:
-        _wrk(base_url, path, load.threads, load.connections, load.warmup, cookies_file, hx)
+        _wrk(base_url, path, load.threads, load.connections, load.warmup, cookies_file, hx, method)
     database = _postgres_database()
     server_before, busy_before = server_cpu_seconds(server_pid), machine_busy_seconds()
     db_before = postgres_cpu(database)
     loadavg = _loadavg()
-    raw, wrk_cpu = _wrk(base_url, path, load.threads, load.connections, load.seconds, cookies_file, hx)
+    raw, wrk_cpu = _wrk(base_url, path, load.threads, load.connections, load.seconds, cookies_file, hx, method)
     server_cpu = server_cpu_seconds(server_pid) - server_before if server_pid else None
     busy, db_cpu = machine_busy_seconds() - busy_before, max(0.0, postgres_cpu(database) - db_before)
     seconds = raw["duration_us"] / 1e6
     other_cpu = max(0.0, busy - wrk_cpu - db_cpu - (server_cpu or 0.0))
     result = {
         "path": path,
+        "method": method,
         "requests": raw["requests"],
         "rps": raw["requests"] / seconds,
         "p50_ms": raw["p50_us"] / 1000,
@@ -57,9 +58,9 @@ def measure(base_url: str, path: str, load: Load, cookies_file: Path | None = No
     return result
 
 
-def _wrk(base_url, path, threads, connections, seconds, cookies_file, hx) -> tuple[dict, float]:
+def _wrk(base_url, path, threads, connections, seconds, cookies_file, hx, method="GET") -> tuple[dict, float]:
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(LUA),
-               base_url, "--", path, str(cookies_file or ""), "1" if hx else "0"]
+               base_url, "--", path, str(cookies_file or ""), "1" if hx else "0", method]
     before = _children_cpu()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -94,10 +95,12 @@ def server_cpu_seconds(master_pid: int | None) -> float:
     return total
 
 
-def prime(base_url: str, paths: list[tuple[str, Path | None, bool]], seconds: int) -> None:
-    """Warm every endpoint once before the first measurement (templates, statement caches, imports)."""
-    for path, cookies_file, hx in paths:
-        _wrk(base_url, path, 2, 10, seconds, cookies_file, hx)
+def prime(base_url: str, paths: list[tuple], seconds: int) -> None:
+    """Warm every endpoint once before the first measurement (templates, statement caches, imports).
+
+    Each entry is (path, cookies file, hx) or (path, cookies file, hx, method)."""
+    for path, cookies_file, hx, *method in paths:
+        _wrk(base_url, path, 2, 10, seconds, cookies_file, hx, *method)
 
 
 def postgres_cpu(database: str = "") -> float:

@@ -13,12 +13,16 @@ from sqlalchemy import text
 
 from app.extensions import db
 
-ORDER = ("healthz", "timer", "timer_render", "course", "signin")
+ORDER = ("healthz", "timer", "timer_render", "course", "signin", "question", "answer_save")
 TIMERS = ("timer", "timer_render")
 NOISY = 15  # % of one core used by other processes during a run
 LABELS = {"healthz": "/healthz (baseline)", "timer": "timer poll, unchanged (204)",
           "timer_render": "timer poll, fragment rendered", "course": "course player page",
-          "signin": "sign-in page (GET)"}
+          "signin": "sign-in page (GET)", "question": "evaluation: question page",
+          "answer_save": "evaluation: answer save (POST)"}
+# Issue 12: measured per participant on their own attempt (bench/results/answers.tsv), answer save by POST.
+EVALUATION = ("question", "answer_save")
+METHODS = {"answer_save": "POST"}
 
 
 def machine() -> dict:

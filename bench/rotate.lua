@@ -1,10 +1,11 @@
 -- wrk script: GET one path, optionally as many signed-in participants in turn, and report JSON.
 --
---   wrk -s bench/rotate.lua URL -- <path> [<cookies-file> [<hx>]]
+--   wrk -s bench/rotate.lua URL -- <path> [<cookies-file> [<hx> [<method>]]]
 --
--- <path> may contain {course} and {shown}; each line of <cookies-file> is
--- "<Cookie header value>\t<course id>\t<timer key shown>", and each request takes the next line (threads
--- start at different lines). <hx> = 1 adds "HX-Request: true", as htmx does. Every response that is not
+-- <path> may contain {course}, {shown} and {attempt}; each line of <cookies-file> is
+-- "<Cookie header value>\t<course id>\t<timer key shown>[\t<attempt path>\t<form body>]", and each request
+-- takes the next line (threads start at different lines). <hx> = 1 adds "HX-Request: true", as htmx does.
+-- <method> = POST sends the line's form body (an evaluation's answer save). Every response that is not
 -- 2xx is counted, so a run that measured redirects or 403s shows it.
 -- done() prints one line "BENCH_JSON {...}" that bench/driver.py reads.
 
@@ -19,11 +20,16 @@ end
 function init(args)
   path = args[1] or "/"
   hx = args[3] == "1"
+  method = args[4] or "GET"
   entries = {}
   if args[2] and args[2] ~= "" then
     for line in io.lines(args[2]) do
-      local cookie, course, shown = line:match("^([^\t]+)\t(%d+)\t?([^\t]*)$")
-      if cookie then table.insert(entries, { cookie = cookie, course = course, shown = shown }) end
+      local f = {}
+      for field in (line .. "\t"):gmatch("([^\t]*)\t") do table.insert(f, field) end
+      if f[1] and f[1] ~= "" and f[2] and f[2]:match("^%d+$") then
+        table.insert(entries, { cookie = f[1], course = f[2], shown = f[3] or "", attempt = f[4] or "",
+                                body = f[5] or "" })
+      end
     end
   end
   counter = (thread_index or 1) * 7919
@@ -40,7 +46,11 @@ function request()
   counter = counter + 1
   local entry = entries[(counter % #entries) + 1]
   headers["Cookie"] = entry.cookie
-  local target = path:gsub("{course}", entry.course):gsub("{shown}", entry.shown)
+  local target = path:gsub("{course}", entry.course):gsub("{shown}", entry.shown):gsub("{attempt}", entry.attempt)
+  if method == "POST" then
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    return wrk.format("POST", target, headers, entry.body)
+  end
   return wrk.format("GET", target, headers)
 end
 

@@ -27,7 +27,7 @@ cleanup() {
   status=$?
   if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
   if [ -n "$DB_NAME" ]; then "$BIN/python" -m bench.dbctl drop "$BENCH_DATABASE_URL" "$DB_NAME" || true; fi
-  rm -f "$RESULTS/bench.sqlite3" "$RESULTS/cookies.tsv"
+  rm -f "$RESULTS/bench.sqlite3" "$RESULTS/cookies.tsv" "$RESULTS/question.tsv" "$RESULTS/answers.tsv"
   exit $status
 }
 trap cleanup EXIT

@@ -111,6 +111,7 @@ def seed_base(password_hash: str, courses: int = COURSES) -> None:
         db.session.add(course)
     db.session.flush()
     _seed_lessons(now)
+    _seed_evaluations(now)
     db.session.commit()
 
 
@@ -132,6 +133,29 @@ def _seed_lessons(now) -> None:
         if material_model is not None:
             db.session.execute(insert(material_model), [
                 _material_row(f"Guía lección {p + 1}", lesson_id, now) for p, lesson_id in enumerate(lesson_ids)])
+
+
+EVALUATION_QUESTIONS = 5
+
+
+def _seed_evaluations(now) -> None:
+    """One published evaluation per course (issue 12), after its fourth lesson: five single-choice questions."""
+    try:
+        models = import_module("app.evaluations.models")
+    except ImportError:
+        return
+    lessons = _lesson_ids_by_course()
+    for course_id in course_ids():
+        after = lessons.get(course_id, [None] * 4)[3] if len(lessons.get(course_id, [])) > 3 else None
+        evaluation = models.Evaluation(course_id=course_id, title="Control del módulo 1", position=1, published=True,
+                                       after_lesson_id=after, max_attempts=1, created_at=now)
+        for position in range(1, EVALUATION_QUESTIONS + 1):
+            question = models.Question(kind="single", position=position, points=1,
+                                       text=f"Pregunta {position}: ¿cuál de estas prácticas corresponde a la lección?")
+            question.options = [models.Option(text=f"Alternativa {n}", correct=n == 2, position=n) for n in (1, 2, 3)]
+            evaluation.questions.append(question)
+        db.session.add(evaluation)
+    db.session.flush()
 
 
 def _material_row(title: str, lesson_id: int, now) -> dict:

@@ -20,6 +20,13 @@ from app.evaluations.service import MAX_OPTIONS
 from app.timeutil import CHILE, to_chile
 
 REQUIRED = "Este campo es obligatorio."
+
+
+class CommaDecimalField(DecimalField):
+    """A decimal typed as Chileans write it (4,5) or with a dot (4.5)."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata([value.strip().replace(",", ".") for value in valuelist])
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
 
@@ -27,7 +34,7 @@ class EvaluationForm(FlaskForm):
     title = StringField("Título", validators=[DataRequired(REQUIRED), Length(max=200)])
     instructions = TextAreaField("Instrucciones", validators=[Optional(), Length(max=5000)])
     after_lesson_id = SelectField("Ubicación en el curso", coerce=int)
-    weight = DecimalField("Ponderación en la nota final", places=1, default=Decimal("1"), validators=[
+    weight = CommaDecimalField("Ponderación en la nota final", places=1, default=Decimal("1"), validators=[
         InputRequired(REQUIRED), NumberRange(min=0, max=1000, message="Ingresa una ponderación entre 0 y 1000.")],
         description="Peso relativo: con pesos 1 y 3, la segunda vale el triple. 0 = no cuenta.")
     layout = SelectField("Presentación", choices=list(LAYOUTS.items()))
@@ -67,15 +74,15 @@ class EvaluationForm(FlaskForm):
 class QuestionForm(FlaskForm):
     kind = SelectField("Tipo", choices=list(QUESTION_KINDS.items()))
     text = TextAreaField("Enunciado", validators=[DataRequired(REQUIRED), Length(max=5000)])
-    points = DecimalField("Puntaje", places=2, default=Decimal("1"), validators=[
+    points = CommaDecimalField("Puntaje", places=2, default=Decimal("1"), validators=[
         InputRequired(REQUIRED), NumberRange(min=Decimal("0.01"), max=1000, message="Entre 0,01 y 1000 puntos.")])
     expected = StringField("Respuesta esperada", validators=[Optional(), Length(max=200)],
                            description="Respuesta corta: variantes aceptadas separadas por «|» (no importan "
                                        "mayúsculas ni tildes). Numérica: el valor, por ejemplo 12,5.")
-    tolerance = DecimalField("Tolerancia (numérica, ±)", places=4, default=Decimal("0"), validators=[
+    tolerance = CommaDecimalField("Tolerancia (numérica, ±)", places=4, default=Decimal("0"), validators=[
         Optional(), NumberRange(min=0, message="La tolerancia no puede ser negativa.")])
     true_is_correct = SelectField("Respuesta correcta (verdadero o falso)",
-                                  choices=[("1", "Verdadero"), ("0", "Falso")])
+                                  choices=[("1", "Verdadero"), ("0", "Falso")], default="1", validate_choice=False)
 
     def data_for_service(self, formdata) -> dict:
         return {"kind": self.kind.data, "text": self.text.data, "points": self.points.data,
@@ -91,15 +98,15 @@ def options_from(formdata) -> list[tuple[str, bool]]:
 
 class RuleForm(FlaskForm):
     exigencia_pct = IntegerField("Exigencia (%)", default=60, validators=[
-        InputRequired(REQUIRED), NumberRange(min=1, max=99, message="La exigencia va de 1 % a 99 %.")],
+        InputRequired(REQUIRED), NumberRange(min=1, max=99, message="La exigencia va de 1 %% a 99 %%.")],
         description="Porcentaje de logro que corresponde a la nota 4,0 (habitual: 60 %).")
-    min_final_grade = DecimalField("Nota final mínima", places=1, default=Decimal("4.0"), validators=[
+    min_final_grade = CommaDecimalField("Nota final mínima", places=1, default=Decimal("4.0"), validators=[
         InputRequired(REQUIRED), NumberRange(min=1, max=7, message="Una nota entre 1,0 y 7,0.")])
     min_lessons_pct = IntegerField("Lecciones completadas, mínimo (%)", default=0, validators=[
-        InputRequired(REQUIRED), NumberRange(min=0, max=100, message="Entre 0 y 100 %.")])
+        InputRequired(REQUIRED), NumberRange(min=0, max=100, message="Entre 0 y 100 %%.")])
     sence_requirement = SelectField("Requisito SENCE", choices=list(SENCE_REQUIREMENTS.items()))
     min_connectivity_pct = IntegerField("Conectividad mínima (%)", default=0, validators=[
-        InputRequired(REQUIRED), NumberRange(min=0, max=100, message="Entre 0 y 100 %.")],
+        InputRequired(REQUIRED), NumberRange(min=0, max=100, message="Entre 0 y 100 %%.")],
         description="Solo con el requisito «Conectividad mínima»: horas contadas ÷ horas del curso.")
 
 

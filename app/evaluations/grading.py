@@ -100,7 +100,13 @@ def _score(attempt: EvaluationAttempt, questions: list[Question], answers: dict)
     attempt.score_points, attempt.max_points = earned, total
     attempt.score_pct = score_pct(earned, total)
     exigencia = rule_for(attempt.evaluation.course_id).exigencia_pct
-    attempt.grade = None if attempt.pending_review else to_grade(attempt.score_pct, exigencia)
+    attempt.grade = None if attempt.pending_review else grade_of(attempt, exigencia)
+
+
+def grade_of(attempt: EvaluationAttempt, exigencia_pct: int) -> Decimal:
+    """From the exact points, not the rounded percentage: 5 of 6 points is 5.75 -> 5.8, not 83.33 % -> 5.7."""
+    exact = Decimal(attempt.score_points) * 100 / Decimal(attempt.max_points) if attempt.max_points else ZERO
+    return to_grade(exact, exigencia_pct)
 
 
 def rescore(attempt: EvaluationAttempt) -> None:

@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from app.evaluations.grades import to_grade
 from app.evaluations.grading import (
     close_overdue,
     effective_deadline,
+    grade_of,
     is_overdue,
     parse_number,
     rescore,
@@ -394,7 +394,8 @@ def review(attempt: EvaluationAttempt, points: dict[int, Decimal], reviewer) -> 
             continue
         given = points.get(question.id)
         if given is None or not Decimal(0) <= given <= Decimal(question.points):
-            raise EvaluationError(f"Asigna entre 0 y {question.points:g} puntos a «{question.text[:60]}».")
+            top = f"{Decimal(question.points).normalize():f}".replace(".", ",")
+            raise EvaluationError(f"Asigna entre 0 y {top} puntos a «{question.text[:60]}».")
         answer = answers.get(question.id)
         if answer is None:
             answer = Answer(question_id=question.id, value={"text": ""})
@@ -422,7 +423,7 @@ def save_rule(course_id: int, data: dict) -> CourseRule:
             .where(Evaluation.course_id == course_id, EvaluationAttempt.grade.is_not(None))
         ).scalars()
         for attempt in graded:
-            attempt.grade = to_grade(attempt.score_pct, rule.exigencia_pct)
+            attempt.grade = grade_of(attempt, rule.exigencia_pct)
     db.session.commit()
     return rule
 

@@ -1,5 +1,7 @@
 """Evaluation pages: building (staff), taking (participants, behind the SENCE gate), grades and the gradebook."""
 
+from decimal import Decimal
+
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
@@ -28,6 +30,12 @@ def _is_htmx() -> bool:
 @bp.app_template_filter("grade")
 def grade_filter(value) -> str:
     return grade_text(value)
+
+
+@bp.app_template_filter("points")
+def points_filter(value) -> str:
+    """1.00 -> "1", 1.50 -> "1,5": points as people write them."""
+    return f"{Decimal(value).normalize():f}".replace(".", ",")
 
 
 @bp.app_template_global("course_evaluations")

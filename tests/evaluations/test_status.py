@@ -261,3 +261,11 @@ def test_submit_scores_blank_questions_zero():
     db.session.commit()
     assert (attempt.score_pct, attempt.grade) == (Decimal("0.00"), Decimal("1.0"))
     assert CourseSence  # the SENCE settings exist for every factory course
+
+
+def test_the_grade_comes_from_the_exact_points_not_the_rounded_percentage():
+    course = make_course()
+    ana = participant_in(course)
+    attempt = take(make_evaluation(course, [("single", 1, [("a", True), ("b", False)])] * 6), ana, correct=5)
+    # 5/6 = 83.333… % -> 5.75 -> 5.8; from the stored 83.33 % it would be 5.7
+    assert (attempt.score_pct, attempt.grade) == (Decimal("83.33"), Decimal("5.8"))

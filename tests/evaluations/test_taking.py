@@ -71,7 +71,7 @@ def test_a_participant_answers_reloads_without_losing_anything_submits_and_sees_
     # 2 + 0 + 1 + 1 = 4 of 5 points: 80 % -> 5.5
     assert (attempt.score_pct, attempt.grade) == (Decimal("80.00"), Decimal("5.5"))
     assert 'id="attempt-grade">5,5<' in result
-    assert "4,00 de 5,00 puntos (80,0 %)" in result
+    assert "4 de 5 puntos (80,0 %)" in result
 
 
 def test_one_page_layout_shows_every_question_and_saves_them_together(client):
@@ -227,3 +227,15 @@ def test_the_player_lists_the_evaluation_after_its_lesson_and_links_my_grades(cl
     page = client.get(f"/cursos/{course.id}").get_data(as_text=True)
     assert page.index("Primera") < page.index(evaluation.title) < page.index("Segunda")
     assert f"/cursos/{course.id}/mis-calificaciones" in page
+
+
+def test_a_shuffled_evaluation_keeps_the_same_order_for_the_attempt_across_reloads(client):
+    course, evaluation, _ = setup(client, layout="all", shuffle_questions=True, shuffle_options=True)
+    url = start(client, course, evaluation)
+    attempt = db.session.query(EvaluationAttempt).one()
+    assert sorted(attempt.question_order) == sorted(q.id for q in evaluation.questions)
+    first, second = client.get(url).get_data(as_text=True), client.get(url).get_data(as_text=True)
+    positions = [first.index(f'id="pregunta-{qid}"') for qid in attempt.question_order]
+    assert positions == sorted(positions)
+    assert first.replace(first.split('name="csrf_token" value="')[1].split('"')[0], "") == \
+        second.replace(second.split('name="csrf_token" value="')[1].split('"')[0], "")
