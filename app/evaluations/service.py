@@ -173,6 +173,24 @@ def save_question(evaluation: Evaluation, data: dict, question: Question | None 
     return question
 
 
+def copy_questions(target: Evaluation, source: Evaluation) -> int:
+    """The course's question bank: copy every question (and its options) of another evaluation of the course."""
+    if source.course_id != target.course_id or source.id == target.id:
+        raise EvaluationError("Elige otra evaluación de este mismo curso.")
+    if _has_attempts(target):
+        raise EvaluationError("Ya hay intentos de participantes: las preguntas no se pueden cambiar.")
+    if not target.manual_review and any(q.kind == "open" for q in source.questions):
+        raise EvaluationError("Esa evaluación tiene preguntas abiertas: marca esta para revisión manual primero.")
+    last = max((q.position for q in target.questions), default=0)
+    for offset, question in enumerate(source.questions, 1):
+        copy = Question(kind=question.kind, text=question.text, points=question.points, position=last + offset,
+                        expected=question.expected, tolerance=question.tolerance)
+        copy.options = [Option(text=o.text, correct=o.correct, position=o.position) for o in question.options]
+        target.questions.append(copy)
+    db.session.commit()
+    return len(source.questions)
+
+
 def question_in(evaluation: Evaluation, question_id: int) -> Question | None:
     return next((q for q in evaluation.questions if q.id == question_id), None)
 
@@ -267,14 +285,13 @@ def start_attempt(evaluation: Evaluation, user_id: int, now: datetime | None = N
     db.session.add(attempt)
     try:
         db.session.commit()
-    except IntegrityError:  # the same click from another tab got there first
+    except IntegrityError:  # the same click from another tab got there first: resume that attempt
         db.session.rollback()
-        return availability(evaluation, user_id, now).in_progress or _refuse(evaluation)
+        resumed = availability(evaluation, user_id, now).in_progress
+        if resumed is None:
+            raise EvaluationError("Ya rendiste esta evaluación.") from None
+        return resumed
     return attempt
-
-
-def _refuse(evaluation):
-    raise EvaluationError("Ya rendiste esta evaluación.")
 
 
 def own_attempt(evaluation: Evaluation, user_id: int, attempt_id: int) -> EvaluationAttempt | None:

@@ -61,8 +61,9 @@ def _lesson_choices(course):
 def _settings_page(course, form, evaluation=None, error=None):
     question_form = QuestionForm(prefix="q") if evaluation else None
     status = 422 if error or form.errors else 200
+    others = [e for e in service.evaluations_of(course.id) if evaluation and e.id != evaluation.id and e.questions]
     return render_template("evaluations/edit.html", course=course, form=form, evaluation=evaluation, error=error,
-                           question_form=question_form, kinds=QUESTION_KINDS,
+                           question_form=question_form, kinds=QUESTION_KINDS, others=others,
                            max_options=service.MAX_OPTIONS), status
 
 
@@ -121,6 +122,27 @@ def delete(course_id: int, evaluation_id: int):
         return redirect(url_for("evaluations.edit", course_id=course.id, evaluation_id=evaluation.id), 303)
     flash(f"Evaluación «{title}» eliminada.", "success")
     return redirect(url_for("courses.lessons_edit", course_id=course.id), 303)
+
+
+@bp.post("/cursos/<int:course_id>/evaluaciones/<int:evaluation_id>/copiar-preguntas")
+@login_required
+def copy_questions(course_id: int, evaluation_id: int):
+    course = editable_course_or_abort(course_id)
+    evaluation = _evaluation_or_404(course.id, evaluation_id)
+    raw = request.form.get("source", "")
+    source = service.evaluation_in(course.id, int(raw)) if raw.isdigit() else None
+    try:
+        if source is None:
+            raise service.EvaluationError("Elige otra evaluación de este mismo curso.")
+        copied = service.copy_questions(evaluation, source)
+    except service.EvaluationError as err:
+        db.session.rollback()
+        flash(str(err), "error")
+    else:
+        flash(f"{copied} pregunta{'s' if copied != 1 else ''} copiada{'s' if copied != 1 else ''} de «{source.title}».",
+              "success")
+    return redirect(url_for("evaluations.edit", course_id=course.id, evaluation_id=evaluation.id) + "#preguntas",
+                    303)
 
 
 @bp.route("/cursos/<int:course_id>/evaluaciones/<int:evaluation_id>/preguntas", methods=["POST"])

@@ -55,10 +55,12 @@ def test_instructor_builds_participant_takes_on_a_phone_and_the_gradebook_shows_
 
     sign_in(page, live, teacher.email, PASSWORD)
     _build_evaluation(page, live, course, lesson)
+    shot(page, "evaluation-editor-desktop")
 
     phone = phone_page
     sign_in(phone, live, ana.email, PASSWORD)
     phone.goto(f"{live.url}/cursos/{course.id}")
+    shot(phone, "evaluation-in-player-phone")
     phone.locator(".lesson-list").get_by_role("link", name="Control de capitales").click()
     phone.get_by_role("button", name="Comenzar").click()
 
@@ -82,6 +84,10 @@ def test_instructor_builds_participant_takes_on_a_phone_and_the_gradebook_shows_
 
     expect(phone.locator("#attempt-grade")).to_have_text("7,0")
     shot(phone, "evaluation-result-phone")
+    assert no_horizontal_scroll(phone)
+    phone.get_by_role("link", name="Mis calificaciones").click()
+    expect(phone.locator("#final-grade")).to_have_text("7,0")
+    shot(phone, "evaluation-my-grades-phone")
     assert no_horizontal_scroll(phone)
 
     page.goto(f"{live.url}/cursos/{course.id}/calificaciones")

@@ -274,3 +274,25 @@ def test_the_export_links_keep_the_filters_and_odd_query_strings_do_no_harm(clie
     page = client.get(f"/cursos/{course.id}/calificaciones?estado=aprobado&course_id=9&fmt=x")
     assert page.status_code == 200
     assert f"/cursos/{course.id}/calificaciones.xlsx?estado=aprobado" in page.get_data(as_text=True)
+
+
+def test_questions_can_be_copied_from_another_evaluation_of_the_course_only(client):
+    course, _ = staffed_course(client)
+    bank = make_evaluation(course, [("single", 2, [("Lima", False), ("Santiago", True)]), ("numeric", 1, "12,5")],
+                           title="Banco")
+    target = make_evaluation(course, title="Examen", published=False)  # one question of its own
+    foreign = make_evaluation(make_course(), FOUR, title="Ajena")
+    url = f"/cursos/{course.id}/evaluaciones/{target.id}/copiar-preguntas"
+
+    refused = client.post(url, data={"source": str(foreign.id)}, follow_redirects=True)
+    assert "Elige otra evaluación de este mismo curso." in refused.get_data(as_text=True)
+    copied = client.post(url, data={"source": str(bank.id)}, follow_redirects=True)
+    assert "2 preguntas copiadas de «Banco»." in copied.get_data(as_text=True)
+
+    db.session.expire_all()
+    own, *questions = db.session.get(Evaluation, target.id).questions
+    assert own.text == "Pregunta 1"
+    assert [(q.kind, q.points, q.expected) for q in questions] == [("single", Decimal("2.00"), ""),
+                                                                   ("numeric", Decimal("1.00"), "12,5")]
+    assert [(o.text, o.correct) for o in questions[0].options] == [("Lima", False), ("Santiago", True)]
+    assert len(db.session.get(Evaluation, bank.id).questions) == 2  # the source is untouched

@@ -45,8 +45,8 @@ RULES = {
         "evaluations.start", "evaluations.attempt", "evaluations.save", "evaluations.submit", "evaluations.my_grades")},
     **{endpoint: COURSE_EDIT for endpoint in (
         "evaluations.new", "evaluations.edit", "evaluations.delete", "evaluations.question",
-        "evaluations.question_action", "evaluations.gradebook_page", "evaluations.gradebook_export",
-        "evaluations.rule", "evaluations.participant", "evaluations.review")},
+        "evaluations.copy_questions", "evaluations.question_action", "evaluations.gradebook_page",
+        "evaluations.gradebook_export", "evaluations.rule", "evaluations.participant", "evaluations.review")},
     **{endpoint: ADMIN for endpoint in (
         "admin.courses", "admin.course_new", "admin.course_edit", "admin.enrollments", "admin.enrollment_group",
         "admin.enrollment_remove", "admin.group_new", "admin.import_csv", "admin.users", "admin.user_new",
