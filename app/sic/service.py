@@ -247,7 +247,8 @@ def collect(course: Course, token: str, now: datetime) -> Collected:
         for module in modules:
             lesson_ids = sorted((lid for lid, mid in lesson_module.items() if mid == module.id),
                                 key=lambda lid: lesson_order.get(lid, 0))
-            evaluation_ids = sorted(eid for eid, mid in evaluation_module.items() if mid == module.id)
+            evaluation_ids = sorted(eid for eid, mid in evaluation_module.items()  # a draft is not an activity yet
+                                    if mid == module.id and eid in evaluations and evaluations[eid].published)
             mine = [results.get((user.id, eid)) for eid in evaluation_ids]
             grades = [(Decimal(r.grade), Decimal(evaluations[eid].weight)) for eid, r in zip(evaluation_ids, mine,
                       strict=True) if r is not None and r.grade is not None]

@@ -34,9 +34,10 @@ def _retime(user, course, minutes: list[float]) -> None:
 def test_a_participants_activity_reaches_the_simulator_and_is_accepted(app, client, db, sic):
     course = sic_course(lessons=4, modules=("M1", "M2"))
     evaluation = make_evaluation(course, title="Prueba módulo 2")
+    draft = make_evaluation(course, title="Borrador", published=False)  # not an activity until published
     m2 = service.settings_of(course).modules[1]
     lesson_map, _ = service.mapping_of(course)
-    service.save_mapping(course, lesson_map, {evaluation.id: m2.id})
+    service.save_mapping(course, lesson_map, {evaluation.id: m2.id, draft.id: m2.id})
     ana = participant(course, run="13556884-8", full_name="Ana Pérez")
     open_session(ana, course)
     login(client, ana)
