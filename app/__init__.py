@@ -13,9 +13,9 @@ from app.config import load_config
 from app.extensions import csrf, db, limiter, login_manager, migrate
 
 BLUEPRINTS = ("health", "auth", "courses", "sence", "admin", "reports", "notify", "privacy", "evaluations",
-              "certificates", "closeout")
+              "certificates", "closeout", "sic")
 # Every model module, so that metadata (create_all, Alembic) sees every table.
-MODEL_MODULES = ("auth", "courses", "sence", "notify", "privacy", "evaluations", "certificates", "closeout")
+MODEL_MODULES = ("auth", "courses", "sence", "notify", "privacy", "evaluations", "certificates", "closeout", "sic")
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -147,7 +147,7 @@ ADMIN_NAV = (("admin.courses", "Cursos"), ("admin.users", "Usuarios"), ("sence.o
 # Per-course admin pages that take `course_id`; each blueprint's endpoint shows up once it exists.
 COURSE_TABS = (("sence.course_settings", "SENCE"), ("courses.lessons_edit", "Lecciones"),
                ("reports.attendance", "Asistencia"), ("evaluations.gradebook_page", "Calificaciones"),
-               ("closeout.page", "Cierre"))
+               ("closeout.page", "Cierre"), ("sic.course_settings", "SIC"))
 
 
 def _existing(items):

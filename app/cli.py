@@ -11,6 +11,9 @@ def register_cli(app: Flask) -> None:
     from app.notify.cli import register as register_notify_cli
 
     register_notify_cli(app)
+    from app.sic.cli import register as register_sic_cli
+
+    register_sic_cli(app)
 
     @app.cli.command("seed-demo")
     def seed_demo_command():

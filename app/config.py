@@ -54,6 +54,14 @@ def load_config(overrides: dict | None = None) -> dict:
         ).rstrip("/"),
         # Minutes SENCE's FechaHora may differ from our clock before the log and reports flag it.
         "SENCE_CLOCK_TOLERANCE_MINUTES": int(os.environ.get("SENCE_CLOCK_TOLERANCE_MINUTES", "10")),
+        # SIC progress API (instructivo LMS-SIC v2.0): bases to which /enviarAvance and /historialEnvios are added.
+        "SIC_SIMULATOR_URL": os.environ.get("SIC_SIMULATOR_URL", "http://127.0.0.1:5001/sic").rstrip("/"),
+        "SIC_PRODUCTION_URL": os.environ.get(
+            "SIC_PRODUCTION_URL", "https://auladigital.sence.cl/gestor/API/avance-sic"
+        ).rstrip("/"),
+        "SIC_TIMEOUT_SECONDS": float(os.environ.get("SIC_TIMEOUT_SECONDS", "600")),  # instructivo p. 44
+        "SIC_RETRIES": int(os.environ.get("SIC_RETRIES", "3")),
+        "SIC_RETRY_WAIT_SECONDS": float(os.environ.get("SIC_RETRY_WAIT_SECONDS", "30")),
         "TOKEN_ENCRYPTION_KEY": os.environ.get("TOKEN_ENCRYPTION_KEY"),
         "UPLOAD_DIR": upload_dir,
         # SENCE answers the database could not take (app/sence/journal.py); `flask sweep` replays them.

@@ -55,4 +55,4 @@ def seed_demo() -> Course:
 
 # Each feature's own idempotent demo step: a module with `seed(course)`, called with the demo course.
 SEED_MODULES: tuple[str, ...] = ("app.sence.demo", "app.notify.demo", "app.courses.demo", "app.evaluations.demo",
-                                 "app.certificates.demo")
+                                 "app.certificates.demo", "app.sic.demo")

@@ -20,8 +20,10 @@ def test_seed_demo_creates_the_documented_accounts_once(app):
     assert all(u.check_password("demo1234") for u in users.values())
     course = db.session.execute(select(Course).where(Course.title == "Excel intermedio")).scalar_one()
     assert [u.email for u in course.instructors] == ["instructor@demo.cl"]
-    # «Excel intermedio» and the finished «Atención al cliente» (certificates demo), each with Ana and Benito
-    assert _count(Course) == 2 and _count(Enrollment) == 4
+    assert len(course.enrollments) == 2
+    # «Excel intermedio», the finished «Atención al cliente» (certificates demo), each with Ana and Benito,
+    # and the line-1 SIC course with Ana (app/sic/demo.py)
+    assert _count(Course) == 3 and _count(Enrollment) == 5
 
 
 def test_create_admin_takes_options(app):

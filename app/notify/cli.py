@@ -22,3 +22,6 @@ def register(app: Flask) -> None:
         if not current_app.config.get("MAIL_SERVER"):
             click.echo("MAIL_SERVER no está definido: los correos quedan en la bandeja (página Correos).")
         click.echo(f"Barrido listo: {result.summary()}; {summary(retention_runs)}.")
+        from app.sic.cli import sweep_and_report
+
+        sweep_and_report()

@@ -11,7 +11,7 @@ bp = Blueprint("notify", __name__, url_prefix="/admin/correos")
 
 STATUS_LABELS = {"pending": "Pendiente", "sent": "Enviado", "failed": "Rechazado"}
 KIND_LABELS = {"alert": "Alerta de falla", "reminder": "Recordatorio de cierre",
-               "reset": "Restablecer contraseña", "invitation": "Invitación"}
+               "reset": "Restablecer contraseña", "invitation": "Invitación", "sic": "Aviso de envío SIC"}
 
 
 def _page_number() -> int:

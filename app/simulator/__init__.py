@@ -12,6 +12,7 @@ is ``http://127.0.0.1:5001/rce``. Both must share SIMULATOR_SECRET_KEY (they sig
 
 import os
 from datetime import UTC, datetime
+from importlib import import_module
 
 from flask import Flask
 
@@ -65,6 +66,7 @@ def create_simulator_app(config: dict | None = None) -> Flask:
     from app.simulator.views import bp
 
     app.register_blueprint(bp)
+    app.register_blueprint(import_module("app.simulator.sic").bp)  # SIC endpoints (issue 14)
     return app
 
 

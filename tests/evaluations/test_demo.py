@@ -12,8 +12,8 @@ def test_the_demo_course_has_an_evaluation_after_its_second_lesson_and_anas_grad
     course = seed_demo()
     seed_demo()  # idempotent
 
-    evaluation = db.session.query(Evaluation).one()
-    attempt = db.session.query(EvaluationAttempt).one()
+    evaluation = db.session.query(Evaluation).filter_by(course_id=course.id).one()  # the SIC demo course has its own
+    attempt = db.session.query(EvaluationAttempt).filter_by(evaluation_id=evaluation.id).one()
     assert evaluation.published and len(evaluation.questions) == 4
     assert evaluation.after_lesson_id == course.lessons[1].id
     # 5 of 6 points: 83.33 % -> 4 + 3 * 0.2333 / 0.4 = 5.75 -> 5.8

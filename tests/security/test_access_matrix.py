@@ -60,7 +60,9 @@ RULES = {
         "admin.enrollment_remove", "admin.group_new", "admin.import_csv", "admin.users", "admin.user_new",
         "admin.user_edit", "notify.outbox", "notify.message", "notify.retry", "reports.live", "sence.otecs",
         "sence.otec", "sence.token_add", "sence.token_revoke", "sence.course_settings", "sence.course_log",
-        "admin.user_end_sessions", "admin.user_force_reset")},
+        "admin.user_end_sessions", "admin.user_force_reset",
+        "sic.course_settings", "sic.module_add", "sic.module_delete", "sic.mapping", "sic.send_now", "sic.preview",
+        "sic.course_log", "sic.history")},
     "privacy.notice": PUBLIC, "privacy.acknowledge": SIGNED_IN, "privacy.my_data": SIGNED_IN,
     "privacy.my_data_zip": SIGNED_IN, "privacy.request_new": SIGNED_IN, "privacy.my_request": COURSE_PARTICIPANT,
     **{endpoint: ADMIN for endpoint in (
@@ -124,7 +126,7 @@ def _build_world() -> World:
            "fmt": "csv", "filename": "css/app.css", "request_id": privacy_request.id, "token": "not-a-token",
            "evaluation_id": evaluation.id, "question_id": evaluation.questions[0].id,
            "evaluation_attempt_id": evaluation_attempt.id, "action": "mover",
-           "cert_id": certificate.id, "folio": certificate.folio, "step": "otec_dj"}
+           "cert_id": certificate.id, "folio": certificate.folio, "step": "otec_dj", "module_id": 0}
     return World(users, ids)
 
 
