@@ -131,6 +131,9 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["chile"] = format_chile
     app.jinja_env.globals["nav_items"] = _nav_items
     app.jinja_env.globals["course_tab_items"] = _course_tab_items
+    from app.formatting import register as register_formatting
+
+    register_formatting(app)
 
 
 ADMIN_NAV = (("admin.courses", "Cursos"), ("admin.users", "Usuarios"), ("sence.otecs", "OTEC y SENCE"),

@@ -6,6 +6,7 @@ from flask_login import login_required
 from app.auth.access import admin_required, editable_course_or_abort, enrollment_of
 from app.auth.models import User
 from app.extensions import db
+from app.formatting import cl_number
 from app.reports import exports, service
 from app.timeutil import format_chile, utcnow
 
@@ -15,13 +16,7 @@ MIMETYPES = {"csv": "text/csv; charset=utf-8",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-@bp.app_template_filter("cl_number")
-def cl_number(value, decimals: int = 1) -> str:
-    """12.5 -> "12,5": Chile writes a decimal comma (and a dot between thousands)."""
-    if value is None:
-        return "—"
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+bp.add_app_template_filter(cl_number, "cl_number")
 
 
 @bp.route("/cursos/<int:course_id>/asistencia")
