@@ -140,7 +140,8 @@ ADMIN_NAV = (("admin.courses", "Cursos"), ("admin.users", "Usuarios"), ("sence.o
              ("reports.live", "En vivo"), ("notify.outbox", "Correos"))
 # Per-course admin pages that take `course_id`; each blueprint's endpoint shows up once it exists.
 COURSE_TABS = (("sence.course_settings", "SENCE"), ("courses.lessons_edit", "Lecciones"),
-               ("reports.attendance", "Asistencia"))
+               ("reports.attendance", "Asistencia"), ("reports.course_progress", "Avance"),
+               ("reports.course_live", "En vivo"))
 
 
 def _existing(items):

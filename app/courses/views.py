@@ -16,7 +16,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.auth.access import editable_course_or_abort, viewable_course_or_abort
-from app.courses import service, uploads
+from app.courses import progress, service, uploads
 from app.courses.content import render_markdown
 from app.courses.timer import live_timer_state, timer_state
 from app.timeutil import utcnow
@@ -58,7 +58,9 @@ def dashboard():
     if _is_htmx():
         return render_template("courses/_open_sessions.html", open_sessions=sessions, now=utcnow())
     courses = service.courses_for(current_user)
-    return render_template("courses/dashboard.html", courses=courses, open_sessions=sessions, now=utcnow())
+    course_progress = progress.for_participant(current_user, courses) if current_user.is_participant else {}
+    return render_template("courses/dashboard.html", courses=courses, open_sessions=sessions, now=utcnow(),
+                           progress=course_progress)
 
 
 def _lesson_or_404(course_id: int, lesson_id: int):

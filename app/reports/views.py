@@ -5,6 +5,7 @@ from flask_login import login_required
 
 from app.auth.access import admin_required, editable_course_or_abort, enrollment_of
 from app.auth.models import User
+from app.courses import progress
 from app.extensions import db
 from app.formatting import cl_number
 from app.reports import exports, service
@@ -66,6 +67,7 @@ def participant(course_id: int, user_id: int):
         abort(404)
     now = utcnow()
     return render_template("reports/participant.html", course=course, user=user, now=now,
+                           lessons=progress.lessons_of(course, user),
                            sessions=service.session_lines(course.id, now, user_id=user.id),
                            failures=service.failed_attempt_lines(course.id, user.id, now),
                            environments=service.ENVIRONMENT_LABELS)
@@ -77,3 +79,21 @@ def live():
     snapshot = service.live()
     template = "reports/_live.html" if request.headers.get("HX-Request") else "reports/live.html"
     return render_template(template, snapshot=snapshot, environments=service.ENVIRONMENT_LABELS)
+
+
+@bp.route("/cursos/<int:course_id>/en-vivo")
+@login_required
+def course_live(course_id: int):
+    """The live view of one course: its admins and its own instructors."""
+    course = editable_course_or_abort(course_id)
+    snapshot = service.live(course_id=course.id)
+    template = "reports/_live.html" if request.headers.get("HX-Request") else "reports/live.html"
+    return render_template(template, snapshot=snapshot, environments=service.ENVIRONMENT_LABELS, course=course)
+
+
+@bp.route("/cursos/<int:course_id>/avance")
+@login_required
+def course_progress(course_id: int):
+    """Lessons completed per participant, for the course's admins and instructors."""
+    course = editable_course_or_abort(course_id)
+    return render_template("reports/progress.html", course=course, rows=progress.for_course(course))

@@ -39,6 +39,7 @@ RULES = {
     "courses.material_delete": COURSE_EDIT, "courses.material_move": COURSE_EDIT,
     "reports.attendance": COURSE_EDIT, "reports.attendance_export": COURSE_EDIT,
     "reports.participant": COURSE_EDIT, "reports.sessions_export": COURSE_EDIT,
+    "reports.course_live": COURSE_EDIT, "reports.course_progress": COURSE_EDIT,
     **{endpoint: ADMIN for endpoint in (
         "admin.courses", "admin.course_new", "admin.course_edit", "admin.enrollments", "admin.enrollment_group",
         "admin.enrollment_remove", "admin.group_new", "admin.import_csv", "admin.users", "admin.user_new",
