@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from app.config import load_config
 from app.extensions import csrf, db, limiter, login_manager, migrate
 
-BLUEPRINTS = ("health", "auth", "courses", "sence", "admin", "reports", "notify")
+BLUEPRINTS = ("health", "auth", "courses", "sence", "admin", "reports", "notify", "account")
 # Every model module, so that metadata (create_all, Alembic) sees every table.
 MODEL_MODULES = ("auth", "courses", "sence", "notify")
 

@@ -29,7 +29,7 @@ RULES = {
     "health.healthz": PUBLIC, "static": PUBLIC, "auth.login": PUBLIC,
     "sence.retoma": PUBLIC, "sence.url_error": PUBLIC,
     "auth.logout": SIGNED_IN, "auth.password": SIGNED_IN, "courses.dashboard": SIGNED_IN,
-    "courses.logout_confirm": SIGNED_IN,
+    "courses.logout_confirm": SIGNED_IN, "account.account": SIGNED_IN,
     "courses.course": COURSE_VIEW, "courses.lesson": COURSE_VIEW, "courses.material": COURSE_VIEW,
     "sence.controls": COURSE_VIEW,
     "courses.lesson_completed": COURSE_PARTICIPANT, "sence.start_login": COURSE_PARTICIPANT,
