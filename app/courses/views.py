@@ -17,7 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.auth.access import editable_course_or_abort, viewable_course_or_abort
 from app.courses import progress, service, uploads
-from app.courses.content import render_markdown
+from app.courses.content import external_images, render_markdown
 from app.courses.timer import live_timer_state, timer_state
 from app.timeutil import utcnow
 
@@ -246,14 +246,16 @@ def lesson_edit(course_id: int, lesson_id: int):
 def _lesson_edit_page(course, lesson, *, error=None, upload_error=None, form=None, status=None):
     status = status or (422 if error or upload_error else 200)
     return render_template("courses/lesson_edit.html", course=course, lesson=lesson, error=error,
-                           upload_error=upload_error, form=form or {}, **_upload_context()), status
+                           upload_error=upload_error, form=form or {}, external=external_images(lesson.body),
+                           **_upload_context()), status
 
 
 @bp.post("/cursos/<int:course_id>/lecciones/<int:lesson_id>/vista-previa")
 @login_required
 def lesson_preview(course_id: int, lesson_id: int):
     editable_course_or_abort(course_id)
-    return render_template("courses/_preview.html", body=request.form.get("body", ""))
+    body = request.form.get("body", "")
+    return render_template("courses/_preview.html", body=body, external=external_images(body))
 
 
 @bp.post("/cursos/<int:course_id>/lecciones/<int:lesson_id>/mover")
