@@ -288,8 +288,8 @@ def material_upload(course_id: int, lesson_id: int):
         return _upload_refused(course, lesson, str(err), 422, request.form.get("title", ""))
     flash(f"Archivo «{material.display_title}» subido.", "success")
     target = url_for("courses.lesson_edit", course_id=course.id, lesson_id=lesson.id) + "#material"
-    if _is_htmx():  # the upload ran with a progress bar: load the page again, with the new file listed
-        return "", 204, {"HX-Redirect": target}
+    if _is_htmx():  # the upload ran with a progress bar, on this same page: reload it, with the new file listed
+        return "", 204, {"HX-Refresh": "true"}
     return redirect(target, 303)
 
 

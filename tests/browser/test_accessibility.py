@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import sign_in
+from tests.courses.helpers import PDF, lesson_with
 from tests.factories import PASSWORD, enroll, make_course, make_user, open_session
 
 pytestmark = pytest.mark.browser
@@ -38,13 +39,15 @@ def _course():
 
 def _pages(course, participant) -> dict[str, list[str]]:
     c = course.id
+    lesson = lesson_with(course, "Tablas dinámicas", files=[("guia.pdf", PDF)])
     return {
-        "participant": ["/", f"/cursos/{c}", "/clave"],
-        "instructor": ["/", f"/cursos/{c}/lecciones/gestionar", f"/reportes/cursos/{c}/asistencia",
-                       f"/reportes/cursos/{c}/participantes/{participant.id}"],
-        "admin": ["/admin/cursos", "/admin/usuarios", f"/admin/cursos/{c}/participantes",
-                  f"/sence/cursos/{c}/registro", "/admin/correos/", "/reportes/en-vivo",
-                  f"/reportes/cursos/{c}/asistencia"],
+        "participant": ["/", f"/cursos/{c}", "/clave", "/mi-cuenta"],
+        "instructor": ["/", f"/cursos/{c}/lecciones/gestionar", f"/cursos/{c}/lecciones/{lesson.id}/editar",
+                       f"/reportes/cursos/{c}/asistencia", f"/reportes/cursos/{c}/avance",
+                       f"/reportes/cursos/{c}/en-vivo", f"/reportes/cursos/{c}/participantes/{participant.id}"],
+        "admin": ["/admin/cursos", "/admin/usuarios", "/admin/usuarios?q=ana", f"/admin/cursos/{c}/participantes",
+                  f"/sence/cursos/{c}/registro", f"/sence/cursos/{c}/registro?resultado=fallido",
+                  "/admin/correos/", "/reportes/en-vivo", f"/reportes/cursos/{c}/asistencia", "/mi-cuenta"],
     }
 
 
