@@ -109,8 +109,8 @@ def test_an_upload_shows_progress_and_its_error_stays_beside_the_form(request, f
 
     bad = tmp_path / "programa.exe"
     bad.write_bytes(b"MZ" + bytes(1000))
-    page.get_by_label("Archivo", exact=True).set_input_files(str(bad))
-    page.get_by_role("button", name="Subir").click()
+    page.get_by_label("Subir un archivo").set_input_files(str(bad))
+    page.get_by_role("button", name="Subir", exact=True).click()
     expect(page.locator("#material-error")).to_contain_text("No se aceptan archivos .exe")
     assert page.url == editor_url
     shot(page, f"upload-error-{fixture}")
@@ -120,9 +120,9 @@ def test_an_upload_shows_progress_and_its_error_stays_beside_the_form(request, f
     page.evaluate("""document.addEventListener('htmx:xhr:progress', e => {
         if (e.detail.lengthComputable) sessionStorage.setItem('uploaded', e.detail.loaded / e.detail.total);
     })""")
-    page.get_by_label("Título del material").fill("Guía 1: funciones de búsqueda")
-    page.get_by_label("Archivo", exact=True).set_input_files(str(good))
-    page.get_by_role("button", name="Subir").click()
+    page.get_by_label("Nombre del material").fill("Guía 1: funciones de búsqueda")
+    page.get_by_label("Subir un archivo").set_input_files(str(good))
+    page.get_by_role("button", name="Subir", exact=True).click()
     expect(page.get_by_text("Archivo «Guía 1: funciones de búsqueda» subido.")).to_be_visible()
     assert page.evaluate("Number(sessionStorage.getItem('uploaded'))") == 1
     expect(page.locator("#upload-form .upload-progress")).to_be_hidden()
