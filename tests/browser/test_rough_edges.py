@@ -8,6 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from app.courses import service as course_service
+from app.extensions import db
+from app.notify.service import enqueue
 from app.timeutil import utcnow
 from tests.browser.conftest import no_horizontal_scroll, sign_in
 from tests.courses.helpers import PDF, lesson_with
@@ -30,8 +32,6 @@ def _course_with_progress():
     course_service.set_completed(ana, lessons[0], True)
     enrollment = course.enrollments[0]
     enrollment.last_lesson_id = lessons[1].id
-    from app.extensions import db
-
     db.session.commit()
     return course, teacher, ana, lessons
 
@@ -164,3 +164,12 @@ def test_admin_lists_search_confirm_and_show_that_they_scroll(request, fixture, 
     expect(page.get_by_text("1 usuario para «ana»")).to_be_visible()
     assert no_horizontal_scroll(page)
     shot(page, f"users-search-{fixture}")
+
+    enqueue("alert", ["coordinacion.academica@otec-ejemplo.cl", "alertas@otec.cl"], "Falla SENCE: Ana", "Código 211")
+    db.session.commit()
+    page.goto(f"{live.url}/admin/correos/")
+    address = page.locator("td.addresses span").first
+    expect(address).to_have_text("coordinacion.academica@otec-ejemplo.cl")
+    expect(page.get_by_text("sin servidor de correo no se enviará")).to_be_visible()
+    assert no_horizontal_scroll(page)
+    shot(page, f"outbox-{fixture}")
