@@ -147,6 +147,12 @@ def add_material(lesson: Lesson, file, title: str = "") -> Material:
     return material
 
 
+def rename_material(material: Material, title: str) -> None:
+    """An empty title shows the file name again."""
+    material.title = " ".join((title or "").split())[:200]
+    db.session.commit()
+
+
 def move_material(material: Material, direction: str) -> bool:
     return _swap(list(material.lesson.materials), material, direction)
 

@@ -320,6 +320,17 @@ def too_large(err):
     return _upload_refused(course, lesson, uploads.too_big_message(), 413)
 
 
+@bp.post("/cursos/<int:course_id>/material/<int:material_id>/nombre")
+@login_required
+def material_title(course_id: int, material_id: int):
+    course = editable_course_or_abort(course_id)
+    material = _material_or_404(course.id, material_id)
+    service.rename_material(material, request.form.get("title", ""))
+    flash(f"Nombre del material: «{material.display_title}».", "success")
+    return redirect(url_for("courses.lesson_edit", course_id=course.id, lesson_id=material.lesson_id) + "#material",
+                    303)
+
+
 @bp.post("/cursos/<int:course_id>/material/<int:material_id>/mover")
 @login_required
 def material_move(course_id: int, material_id: int):

@@ -129,6 +129,12 @@ def test_an_upload_shows_progress_and_its_error_stays_beside_the_form(request, f
     assert no_horizontal_scroll(page)
     shot(page, f"upload-done-{fixture}")
 
+    page.get_by_label("Cambiar el nombre de «Guía 1: funciones de búsqueda»").click()
+    page.locator("#material .edit-list").get_by_label("Nombre del material").fill("Guía 1")
+    page.get_by_role("button", name="Guardar nombre").click()
+    expect(page.get_by_text("Nombre del material: «Guía 1».")).to_be_visible()
+    assert no_horizontal_scroll(page)
+
 
 @pytest.mark.parametrize("fixture", SIZES)
 def test_admin_lists_search_confirm_and_show_that_they_scroll(request, fixture, live, shot):

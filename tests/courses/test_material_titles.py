@@ -108,3 +108,19 @@ def test_a_too_big_htmx_upload_gets_the_form_with_the_limit(client, app, db, edi
     assert response.status_code == 413
     assert 'id="upload-form"' in response.get_data(as_text=True) and "supera el tamaño máximo" in response.get_data(
         as_text=True)
+
+
+def test_a_material_title_can_be_changed_or_cleared(client, db, editor):
+    course, lesson = editor
+    _upload(client, course, lesson, "guia1.pdf", PDF)
+    [material] = _materials(db)
+    url = f"/cursos/{course.id}/material/{material.id}/nombre"
+    page = client.post(url, data={"title": "Guía 1"}, follow_redirects=True).get_data(as_text=True)
+    assert "Nombre del material: «Guía 1»." in page
+    assert _materials(db)[0].title == "Guía 1"
+    client.post(url, data={"title": "  "})
+    assert _materials(db)[0].display_title == "guia1.pdf"
+    client.post("/salir")
+    login(client, make_user("instructor"))
+    assert client.post(url, data={"title": "Ajeno"}).status_code == 403
+    assert _materials(db)[0].title == ""

@@ -36,7 +36,7 @@ RULES = {
     "sence.start_logout": COURSE_PARTICIPANT, "sence.result": COURSE_PARTICIPANT,
     "courses.lessons_edit": COURSE_EDIT, "courses.lesson_edit": COURSE_EDIT, "courses.lesson_delete": COURSE_EDIT,
     "courses.lesson_move": COURSE_EDIT, "courses.lesson_preview": COURSE_EDIT, "courses.material_upload": COURSE_EDIT,
-    "courses.material_delete": COURSE_EDIT, "courses.material_move": COURSE_EDIT,
+    "courses.material_delete": COURSE_EDIT, "courses.material_move": COURSE_EDIT, "courses.material_title": COURSE_EDIT,
     "reports.attendance": COURSE_EDIT, "reports.attendance_export": COURSE_EDIT,
     "reports.participant": COURSE_EDIT, "reports.sessions_export": COURSE_EDIT,
     "reports.course_live": COURSE_EDIT, "reports.course_progress": COURSE_EDIT,
