@@ -129,7 +129,7 @@ def test_an_upload_shows_progress_and_its_error_stays_beside_the_form(request, f
     assert no_horizontal_scroll(page)
     shot(page, f"upload-done-{fixture}")
 
-    page.get_by_label("Cambiar el nombre de «Guía 1: funciones de búsqueda»").click()
+    page.get_by_label("Cambiar nombre de «Guía 1: funciones de búsqueda»").click()
     page.locator("#material .edit-list").get_by_label("Nombre del material").fill("Guía 1")
     page.get_by_role("button", name="Guardar nombre").click()
     expect(page.get_by_text("Nombre del material: «Guía 1».")).to_be_visible()
