@@ -12,19 +12,26 @@ export PIZARRA_ENV ?= development
 export SENCE_SIMULATOR_URL ?= http://127.0.0.1:$(SIMULATOR_PORT)/rce
 export PUBLIC_BASE_URL ?= http://localhost:$(PORT)
 
-.PHONY: demo test test-sqlite test-postgres lint bench install browser clean
+.PHONY: demo demo-reset test test-sqlite test-postgres lint bench install install-app browser clean
 
 $(BIN)/activate:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
+# The app alone (make demo) and the app with the dev extras (make test, lint, bench).
+$(VENV)/.installed-app: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install -q -e .
+	touch $@
+
 $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install -q -e '.[dev]'
-	touch $@
+	touch $@ $(VENV)/.installed-app
+
+install-app: $(VENV)/.installed-app
 
 install: $(VENV)/.installed
 
-demo: install
+demo: install-app
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi seed-demo
 	@echo "Simulador SENCE en http://127.0.0.1:$(SIMULATOR_PORT) (ClaveÚnica en el puerto $(SIMULATOR_CLAVEUNICA_PORT)) · Pizarra en http://localhost:$(PORT)"
@@ -33,6 +40,11 @@ demo: install
 	  $(BIN)/flask --app app.simulator.wsgi:claveunica run --host 127.0.0.1 --port $(SIMULATOR_CLAVEUNICA_PORT) & \
 	  while sleep 60; do $(BIN)/flask --app wsgi sweep >/dev/null 2>&1 || true; done & \
 	  $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+
+# Deletes the demo's SQLite database and uploads; the next `make demo` seeds them afresh.
+demo-reset:
+	rm -f instance/pizarra.sqlite3
+	rm -rf instance/uploads
 
 # Browser tests need Debian's Chromium; install it when missing (root on CI and dev machines).
 # The certificate tests render PDFs with poppler-utils (pdftoppm) and read them back with tesseract (Spanish).

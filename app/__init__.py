@@ -13,7 +13,7 @@ from app.config import load_config
 from app.extensions import csrf, db, limiter, login_manager, migrate
 
 BLUEPRINTS = ("health", "auth", "courses", "sence", "admin", "reports", "notify", "privacy", "evaluations",
-              "certificates", "closeout", "sic")
+              "certificates", "closeout", "sic", "account")
 # Every model module, so that metadata (create_all, Alembic) sees every table.
 MODEL_MODULES = ("auth", "courses", "sence", "notify", "privacy", "evaluations", "certificates", "closeout", "sic")
 
@@ -140,13 +140,17 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["chile"] = format_chile
     app.jinja_env.globals["nav_items"] = _nav_items
     app.jinja_env.globals["course_tab_items"] = _course_tab_items
+    from app.formatting import register as register_formatting
+
+    register_formatting(app)
 
 
 ADMIN_NAV = (("admin.courses", "Cursos"), ("admin.users", "Usuarios"), ("sence.otecs", "OTEC y SENCE"),
              ("reports.live", "En vivo"), ("notify.outbox", "Correos"), ("privacy.requests", "Privacidad"))
 # Per-course admin pages that take `course_id`; each blueprint's endpoint shows up once it exists.
 COURSE_TABS = (("sence.course_settings", "SENCE"), ("courses.lessons_edit", "Lecciones"),
-               ("reports.attendance", "Asistencia"), ("evaluations.gradebook_page", "Calificaciones"),
+               ("reports.attendance", "Asistencia"), ("reports.course_progress", "Avance"),
+               ("reports.course_live", "En vivo"), ("evaluations.gradebook_page", "Calificaciones"),
                ("closeout.page", "Cierre"), ("sic.course_settings", "SIC"))
 
 

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from app.admin import csv_import
 from app.auth import reset
@@ -216,3 +216,31 @@ def _fill_blanks(user: User, row: csv_import.Row) -> None:
     user.email = user.email or row.email
     user.phone = user.phone or row.phone
     user.mobile = user.mobile or row.mobile
+
+
+# --- Lists with search (issue 11): an OTEC has thousands of participants over a year -----------------
+
+PER_PAGE = 50
+
+
+def matching_people(query, text: str):
+    """Narrow a query already joined to User to names, RUNs (with or without dots) or e-mails containing `text`."""
+    text = (text or "").strip()
+    if not text:
+        return query
+    pattern = f"%{text}%"
+    run_pattern = f"%{text.replace('.', '').replace(' ', '')}%"
+    return query.where(or_(User.full_name.ilike(pattern), User.email.ilike(pattern), User.run.ilike(run_pattern)))
+
+
+def users_query(role: str | None, text: str):
+    query = select(User).order_by(User.role, User.full_name, User.id)
+    if role:
+        query = query.where(User.role == role)
+    return matching_people(query, text)
+
+
+def enrollments_query(course: Course, text: str):
+    query = select(Enrollment).join(User).where(Enrollment.course_id == course.id).order_by(User.full_name,
+                                                                                           Enrollment.id)
+    return matching_people(query, text)

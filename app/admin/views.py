@@ -85,9 +85,13 @@ def _group(course: Course, group_id: int | None) -> Group | None:
 
 
 def _enrollment_rows(course: Course):
-    return db.session.execute(
-        select(Enrollment).join(User).where(Enrollment.course_id == course.id).order_by(User.full_name)
-    ).scalars().all()
+    """One page of the course's participants, narrowed by the search box (`q`)."""
+    return db.paginate(service.enrollments_query(course, request.args.get("q", "")), page=_page(),
+                       per_page=service.PER_PAGE, error_out=False)
+
+
+def _page() -> int:
+    return max(request.args.get("pagina", 1, type=int), 1)
 
 
 @bp.route("/cursos/<int:course_id>/participantes", methods=["GET", "POST"])
@@ -198,10 +202,11 @@ def enrollment_remove(course_id: int, enrollment_id: int):
 @admin_required
 def users():
     role = request.args.get("rol")
-    query = select(User).order_by(User.role, User.full_name)
-    if role in ("admin", "instructor", "participant"):
-        query = query.where(User.role == role)
-    return render_template("admin/users.html", users=db.session.execute(query).scalars().all(), role=role)
+    if role not in ("admin", "instructor", "participant"):
+        role = None
+    text = request.args.get("q", "").strip()[:100]
+    users = db.paginate(service.users_query(role, text), page=_page(), per_page=service.PER_PAGE, error_out=False)
+    return render_template("admin/users.html", users=users, role=role, q=text)
 
 
 @bp.route("/usuarios/nuevo", methods=["GET", "POST"])

@@ -29,3 +29,14 @@ def sanitize(html: str) -> str:
 def render_markdown(text: str) -> str:
     """Cached by the text itself, so every worker's copy is always right; parsing was ~15 % of a course page."""
     return sanitize(_markdown.render(text or ""))
+
+
+def external_images(text: str) -> list[str]:
+    """Image addresses on other sites: the page's CSP (img-src 'self') blocks them, so the author is told."""
+    found = []
+    for token in _markdown.parse(text or ""):
+        for child in token.children or ():
+            src = child.attrGet("src") if child.type == "image" else None
+            if src and (src.startswith("//") or "://" in src) and src not in found:
+                found.append(src)
+    return found

@@ -99,14 +99,19 @@ class Material(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
-    kind: Mapped[str] = mapped_column(String(10))  # pdf | video | image | office | zip
+    kind: Mapped[str] = mapped_column(String(10))  # pdf | video | image | office | zip | data
     original_name: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(200), default="", server_default="")  # empty: the file name
     stored_name: Mapped[str] = mapped_column(String(80), unique=True)
     content_type: Mapped[str] = mapped_column(String(120))
     size: Mapped[int] = mapped_column(Integer)
     uploaded_at = mapped_column(UTCDateTime, default=utcnow)
 
     lesson = relationship("Lesson", back_populates="materials")
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.original_name
 
 
 class LessonProgress(db.Model):

@@ -123,8 +123,10 @@ def delete_lesson(lesson: Lesson) -> None:
     uploads.remove(stored)
 
 
-def add_material(lesson: Lesson, file) -> Material:
-    """Validate by name and content, store under a generated name, then record it; refusals change nothing."""
+def add_material(lesson: Lesson, file, title: str = "") -> Material:
+    """Validate by name and content, store under a generated name, then record it; refusals change nothing.
+
+    `title` is what participants read (the file name when empty)."""
     if file is None or not file.filename:
         raise uploads.UploadRefused("Elige un archivo para subir.")
     head = file.stream.read(uploads.HEAD_BYTES)
@@ -133,7 +135,8 @@ def add_material(lesson: Lesson, file) -> Material:
     stored, size = uploads.save_stream(file.stream, name.rpartition(".")[2])
     last = db.session.execute(select(func.max(Material.position)).where(Material.lesson_id == lesson.id)).scalar()
     material = Material(lesson_id=lesson.id, kind=kind.kind, original_name=name, stored_name=stored,
-                        content_type=kind.content_type, size=size, position=(last or 0) + 1)
+                        title=" ".join((title or "").split())[:200], content_type=kind.content_type, size=size,
+                        position=(last or 0) + 1)
     db.session.add(material)
     try:
         db.session.commit()
@@ -142,6 +145,12 @@ def add_material(lesson: Lesson, file) -> Material:
         uploads.remove([stored])
         raise
     return material
+
+
+def rename_material(material: Material, title: str) -> None:
+    """An empty title shows the file name again."""
+    material.title = " ".join((title or "").split())[:200]
+    db.session.commit()
 
 
 def move_material(material: Material, direction: str) -> bool:

@@ -19,7 +19,7 @@ HEAD_BYTES = 8192
 
 @dataclass(frozen=True)
 class Kind:
-    kind: str  # pdf | video | image | office | zip: how the player shows it
+    kind: str  # pdf | video | image | office | zip | data: how the player shows it
     content_type: str
     detected: frozenset[str]  # filetype extensions accepted as this content ("ole": the OLE header)
 
@@ -42,10 +42,13 @@ ALLOWED: dict[str, Kind] = {
     "xls": Kind("office", "application/vnd.ms-excel", frozenset({"ole", "xls"})),
     "ppt": Kind("office", "application/vnd.ms-powerpoint", frozenset({"ole", "ppt"})),
     "zip": Kind("zip", "application/zip", _ZIP_OFFICE),
+    # Data for exercises (issue 11): plain text with no magic number, always served as a download.
+    "csv": Kind("data", "text/csv", frozenset({"text"})),
 }
 INLINE_KINDS = frozenset({"pdf", "video", "image"})
 ACCEPT = ",".join(f".{ext}" for ext in ALLOWED)
-ALLOWED_LABEL = "PDF, MP4, WebM, PNG, JPG, GIF, WebP, Word, Excel, PowerPoint o ZIP"
+ALLOWED_LABEL = "PDF, MP4, WebM, PNG, JPG, GIF, WebP, Word, Excel (XLSX, XLS), CSV, PowerPoint o ZIP"
+MARKUP_START = (b"<!doctype", b"<html", b"<script", b"<svg", b"<?xml")
 
 
 class UploadRefused(Exception):
@@ -75,7 +78,17 @@ def detected_type(head: bytes) -> str | None:
     if head.startswith(OLE_MAGIC):
         return "ole"
     guess = filetype.guess(head)
-    return guess.extension if guess else None
+    if guess:
+        return guess.extension
+    return "text" if is_plain_text(head) else None
+
+
+def is_plain_text(head: bytes) -> bool:
+    """Text as a spreadsheet saves it (UTF-8, with or without BOM, or Windows-1252): no control bytes but tab
+    and line ends, and nothing a browser would take for markup."""
+    if not head or any(byte < 32 and byte not in (9, 10, 13) for byte in head):
+        return False
+    return not head.removeprefix(b"\xef\xbb\xbf").lstrip().lower().startswith(MARKUP_START)
 
 
 def classify(raw_name: str | None, head: bytes) -> tuple[str, Kind]:

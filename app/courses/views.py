@@ -16,8 +16,8 @@ from markupsafe import Markup
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.auth.access import editable_course_or_abort, viewable_course_or_abort
-from app.courses import service, uploads
-from app.courses.content import render_markdown
+from app.courses import progress, service, uploads
+from app.courses.content import external_images, render_markdown
 from app.courses.timer import live_timer_state, timer_state
 from app.timeutil import utcnow
 
@@ -58,7 +58,9 @@ def dashboard():
     if _is_htmx():
         return render_template("courses/_open_sessions.html", open_sessions=sessions, now=utcnow())
     courses = service.courses_for(current_user)
-    return render_template("courses/dashboard.html", courses=courses, open_sessions=sessions, now=utcnow())
+    course_progress = progress.for_participant(current_user, courses) if current_user.is_participant else {}
+    return render_template("courses/dashboard.html", courses=courses, open_sessions=sessions, now=utcnow(),
+                           progress=course_progress)
 
 
 def _lesson_or_404(course_id: int, lesson_id: int):
@@ -246,15 +248,16 @@ def lesson_edit(course_id: int, lesson_id: int):
 def _lesson_edit_page(course, lesson, *, error=None, upload_error=None, form=None, status=None):
     status = status or (422 if error or upload_error else 200)
     return render_template("courses/lesson_edit.html", course=course, lesson=lesson, error=error,
-                           upload_error=upload_error, form=form or {}, accept=uploads.ACCEPT,
-                           allowed_label=uploads.ALLOWED_LABEL, max_mb=current_app.config["MAX_UPLOAD_MB"]), status
+                           upload_error=upload_error, form=form or {}, external=external_images(lesson.body),
+                           **_upload_context()), status
 
 
 @bp.post("/cursos/<int:course_id>/lecciones/<int:lesson_id>/vista-previa")
 @login_required
 def lesson_preview(course_id: int, lesson_id: int):
     editable_course_or_abort(course_id)
-    return render_template("courses/_preview.html", body=request.form.get("body", ""))
+    body = request.form.get("body", "")
+    return render_template("courses/_preview.html", body=body, external=external_images(body))
 
 
 @bp.post("/cursos/<int:course_id>/lecciones/<int:lesson_id>/mover")
@@ -282,11 +285,29 @@ def material_upload(course_id: int, lesson_id: int):
     course = editable_course_or_abort(course_id)
     lesson = _lesson_or_404(course.id, lesson_id)
     try:
-        material = service.add_material(lesson, request.files.get("file"))
+        material = service.add_material(lesson, request.files.get("file"), request.form.get("title", ""))
     except uploads.UploadRefused as err:
-        return _lesson_edit_page(course, lesson, upload_error=str(err))
-    flash(f"Archivo «{material.original_name}» subido.", "success")
-    return redirect(url_for("courses.lesson_edit", course_id=course.id, lesson_id=lesson.id) + "#material", 303)
+        return _upload_refused(course, lesson, str(err), 422, request.form.get("title", ""))
+    flash(f"Archivo «{material.display_title}» subido.", "success")
+    target = url_for("courses.lesson_edit", course_id=course.id, lesson_id=lesson.id) + "#material"
+    if _is_htmx():  # the upload ran with a progress bar, on this same page: reload it, with the new file listed
+        return "", 204, {"HX-Refresh": "true"}
+    return redirect(target, 303)
+
+
+def _upload_refused(course, lesson, message: str, status: int, title: str = ""):
+    """With htmx, only the upload form with its error (the page and its URL stay); without, the whole page.
+
+    `title` comes in as an argument: after a 413 the form must not be read again."""
+    if _is_htmx():
+        return render_template("courses/_upload_form.html", course=course, lesson=lesson, upload_error=message,
+                               title=title, **_upload_context()), status
+    return _lesson_edit_page(course, lesson, upload_error=message, status=status)
+
+
+def _upload_context() -> dict:
+    return {"accept": uploads.ACCEPT, "allowed_label": uploads.ALLOWED_LABEL,
+            "max_mb": current_app.config["MAX_UPLOAD_MB"]}
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -298,7 +319,18 @@ def too_large(err):
                                message=uploads.too_big_message()), 413
     course = editable_course_or_abort(args["course_id"])
     lesson = _lesson_or_404(course.id, args["lesson_id"])
-    return _lesson_edit_page(course, lesson, upload_error=uploads.too_big_message(), status=413)
+    return _upload_refused(course, lesson, uploads.too_big_message(), 413)
+
+
+@bp.post("/cursos/<int:course_id>/material/<int:material_id>/nombre")
+@login_required
+def material_title(course_id: int, material_id: int):
+    course = editable_course_or_abort(course_id)
+    material = _material_or_404(course.id, material_id)
+    service.rename_material(material, request.form.get("title", ""))
+    flash(f"Nombre del material: «{material.display_title}».", "success")
+    return redirect(url_for("courses.lesson_edit", course_id=course.id, lesson_id=material.lesson_id) + "#material",
+                    303)
 
 
 @bp.post("/cursos/<int:course_id>/material/<int:material_id>/mover")

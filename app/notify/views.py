@@ -6,6 +6,7 @@ from app.auth.access import admin_required
 from app.extensions import db
 from app.notify import service
 from app.notify.models import STATUSES, OutboxMessage
+from app.timeutil import utcnow
 
 bp = Blueprint("notify", __name__, url_prefix="/admin/correos")
 
@@ -31,6 +32,7 @@ def outbox():
     messages, has_more = service.list_messages(status, page)
     return render_template("notify/outbox.html", messages=messages, has_more=has_more, page=page, status=status,
                            counts=service.status_counts(), mail_server=current_app.config.get("MAIL_SERVER"),
+                           now=utcnow(),
                            status_labels=STATUS_LABELS, kind_labels=KIND_LABELS)
 
 
@@ -45,7 +47,7 @@ def _message_or_404(message_id: int) -> OutboxMessage:
 @admin_required
 def message(message_id: int):
     return render_template("notify/message.html", message=_message_or_404(message_id),
-                           mail_server=current_app.config.get("MAIL_SERVER"),
+                           mail_server=current_app.config.get("MAIL_SERVER"), now=utcnow(),
                            status_labels=STATUS_LABELS, kind_labels=KIND_LABELS)
 
 

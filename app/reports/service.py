@@ -306,19 +306,22 @@ class LiveSnapshot:
     failures: list[AttemptLine]
 
 
-def live(now: datetime | None = None) -> LiveSnapshot:
-    """Sessions open now, attempts waiting for SENCE, failures in the last day: across all courses."""
+def live(now: datetime | None = None, course_id: int | None = None) -> LiveSnapshot:
+    """Sessions open now, attempts waiting for SENCE, failures in the last day: across all courses, or one
+    course's (what its instructors may see)."""
     now = now or utcnow()
+    in_session_course = SenceSession.course_id == course_id if course_id is not None else True
+    in_attempt_course = Attempt.course_id == course_id if course_id is not None else True
     session_people = (selectinload(SenceSession.user), selectinload(SenceSession.course))
     attempt_people = (selectinload(Attempt.user), selectinload(Attempt.course))
     open_sessions = db.session.execute(
         select(SenceSession).options(*session_people)
-        .where(SenceSession.status.in_(("open", "close_failed")), SenceSession.expires_at > now)
+        .where(SenceSession.status.in_(("open", "close_failed")), SenceSession.expires_at > now, in_session_course)
         .order_by(SenceSession.expires_at).limit(LIVE_LIMIT)
     ).scalars().all()
     pending = db.session.execute(
         select(Attempt).options(*attempt_people)
-        .where(Attempt.status == "pending", Attempt.created_at >= now - ABANDON_AFTER)
+        .where(Attempt.status == "pending", Attempt.created_at >= now - ABANDON_AFTER, in_attempt_course)
         .order_by(Attempt.created_at.desc()).limit(LIVE_LIMIT)
     ).scalars().all()
     since = now - LIVE_FAILURE_WINDOW
@@ -326,7 +329,8 @@ def live(now: datetime | None = None) -> LiveSnapshot:
                  and_(Attempt.status == "pending", Attempt.created_at < now - ABANDON_AFTER,
                       Attempt.created_at >= since))
     failures = db.session.execute(
-        select(Attempt).options(*attempt_people).where(failed).order_by(Attempt.created_at.desc()).limit(LIVE_LIMIT)
+        select(Attempt).options(*attempt_people).where(failed, in_attempt_course)
+        .order_by(Attempt.created_at.desc()).limit(LIVE_LIMIT)
     ).scalars().all()
     return LiveSnapshot(now, open_sessions, pending, [_attempt_line(a, now) for a in failures])
 

@@ -5,7 +5,9 @@ from flask_login import login_required
 
 from app.auth.access import admin_required, editable_course_or_abort, enrollment_of
 from app.auth.models import User
+from app.courses import progress
 from app.extensions import db
+from app.formatting import cl_number
 from app.privacy.trail import record_access
 from app.reports import exports, service
 from app.timeutil import format_chile, utcnow
@@ -16,13 +18,7 @@ MIMETYPES = {"csv": "text/csv; charset=utf-8",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-@bp.app_template_filter("cl_number")
-def cl_number(value, decimals: int = 1) -> str:
-    """12.5 -> "12,5": Chile writes a decimal comma (and a dot between thousands)."""
-    if value is None:
-        return "—"
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+bp.add_app_template_filter(cl_number, "cl_number")
 
 
 @bp.route("/cursos/<int:course_id>/asistencia")
@@ -75,6 +71,7 @@ def participant(course_id: int, user_id: int):
     record_access("participant_detail", course_id=course.id, subject_user_id=user.id)
     now = utcnow()
     return render_template("reports/participant.html", course=course, user=user, now=now,
+                           lessons=progress.lessons_of(course, user),
                            sessions=service.session_lines(course.id, now, user_id=user.id),
                            failures=service.failed_attempt_lines(course.id, user.id, now),
                            environments=service.ENVIRONMENT_LABELS)
@@ -86,3 +83,21 @@ def live():
     snapshot = service.live()
     template = "reports/_live.html" if request.headers.get("HX-Request") else "reports/live.html"
     return render_template(template, snapshot=snapshot, environments=service.ENVIRONMENT_LABELS)
+
+
+@bp.route("/cursos/<int:course_id>/en-vivo")
+@login_required
+def course_live(course_id: int):
+    """The live view of one course: its admins and its own instructors."""
+    course = editable_course_or_abort(course_id)
+    snapshot = service.live(course_id=course.id)
+    template = "reports/_live.html" if request.headers.get("HX-Request") else "reports/live.html"
+    return render_template(template, snapshot=snapshot, environments=service.ENVIRONMENT_LABELS, course=course)
+
+
+@bp.route("/cursos/<int:course_id>/avance")
+@login_required
+def course_progress(course_id: int):
+    """Lessons completed per participant, for the course's admins and instructors."""
+    course = editable_course_or_abort(course_id)
+    return render_template("reports/progress.html", course=course, rows=progress.for_course(course))

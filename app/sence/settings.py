@@ -6,7 +6,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.sence import tokens
 from app.sence.forms import DEFAULT_TARGET, split_emails
-from app.sence.models import Attempt, CourseSence, Exchange, Otec, SenceSession, SenceToken
+from app.sence.models import CourseSence, Exchange, Otec, SenceToken
 from app.timeutil import CHILE, utcnow
 
 
@@ -95,23 +95,6 @@ def save_course_settings(course, data: dict) -> CourseSence:
 # --- The course's log (admin) ----------------------------------------------------------------
 
 LOG_LIMIT = 200
-
-
-def course_log(course_id: int) -> dict:
-    """Newest attempts, sessions and exchanges of a course (each capped at LOG_LIMIT rows)."""
-    attempts = db.session.execute(
-        select(Attempt).where(Attempt.course_id == course_id)
-        .order_by(Attempt.created_at.desc(), Attempt.id.desc()).limit(LOG_LIMIT)
-    ).scalars().all()
-    sessions = db.session.execute(
-        select(SenceSession).where(SenceSession.course_id == course_id)
-        .order_by(SenceSession.started_at.desc(), SenceSession.id.desc()).limit(LOG_LIMIT)
-    ).scalars().all()
-    exchanges = db.session.execute(
-        select(Exchange).join(Attempt, Exchange.attempt_id == Attempt.id).where(Attempt.course_id == course_id)
-        .order_by(Exchange.at.desc(), Exchange.id.desc()).limit(LOG_LIMIT)
-    ).scalars().all()
-    return {"attempts": attempts, "sessions": sessions, "exchanges": exchanges}
 
 
 def unmatched_exchanges() -> list[Exchange]:

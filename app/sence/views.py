@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from app.auth.access import admin_required, course_or_404, viewable_course_or_abort
 from app.extensions import csrf, db
 from app.security import sence_trip_policy
-from app.sence import journal, preflight, protocol, service, settings
+from app.sence import journal, log, preflight, protocol, service, settings
 from app.sence.forms import ENVIRONMENT_LABELS, CourseSenceForm, OtecForm, TokenForm
 from app.sence.gate import is_gated, live_session
 from app.sence.models import Otec, SenceToken
@@ -269,5 +269,12 @@ def course_settings(course_id: int):
 @admin_required
 def course_log(course_id: int):
     course = course_or_404(course_id)
+    filters, errors = log.parse_filters(request.args)
+    pages = {name: request.args.get(arg, 1, type=int) for name, arg in
+             (("attempts", "pi"), ("sessions", "ps"), ("exchanges", "px"))}
     return render_template("sence/course_log.html", course=course, now=utcnow(), describe=protocol.describe,
-                           parse_glosa=protocol.parse_glosa, **settings.course_log(course.id))
+                           parse_glosa=protocol.parse_glosa, filters=filters, filter_errors=errors,
+                           results=log.RESULTS, pages=log.course_log(course.id, filters, pages))
+
+
+bp.add_app_template_filter(log.spanish, "sence_value")

@@ -40,7 +40,7 @@ def _enrolled_runs(course):
 def test_good_rows_are_imported_however_excel_saved_the_file(admin_client, content):
     course = make_course()
     response = _import(admin_client, course, content)
-    assert "Se inscribieron 2 participante(s)" in response.get_data(as_text=True)
+    assert "Se inscribieron 2 participantes" in response.get_data(as_text=True)
     assert _enrolled_runs(course) == {"11111111-1", "22222222-2"}
     ana = db.session.execute(select(User).where(User.run == "11111111-1")).scalar_one()
     assert (ana.full_name, ana.email, ana.phone, ana.mobile) == ("Ana Pérez", "ana@demo.cl", "222", "999")
@@ -68,7 +68,7 @@ def test_a_re_import_duplicates_nothing(admin_client):
     course = make_course()
     _import(admin_client, course, GOOD_ROWS.encode())
     page = _import(admin_client, course, GOOD_ROWS.encode()).get_data(as_text=True)
-    assert "Se inscribieron 0 participante(s)" in page
+    assert "Se inscribieron 0 participantes" in page
     assert "2 ya estaban inscritos" in page
     assert db.session.execute(select(func.count()).select_from(User)).scalar() == 3  # admin + 2
     assert db.session.execute(select(func.count()).select_from(Enrollment)).scalar() == 2

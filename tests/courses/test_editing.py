@@ -94,7 +94,7 @@ def test_the_course_tabs_link_to_the_lessons_page_by_name(client, db):
     login(client, make_user("admin"))
     course = make_course()
     html = client.get(f"/cursos/{course.id}/lecciones/gestionar").get_data(as_text=True)
-    assert f'href="/cursos/{course.id}/lecciones/gestionar">Lecciones</a>' in html
+    assert f'href="/cursos/{course.id}/lecciones/gestionar" aria-current="page">Lecciones</a>' in html
 
 
 def test_nobody_else_touches_a_course(client, db, app):

@@ -18,7 +18,7 @@ def test_admins_read_queued_mail_when_there_is_no_mail_server(client):
 
     page = client.get("/admin/correos/").get_data(as_text=True)
     assert "No hay servidor de correo configurado" in page
-    assert "Falla SENCE: Ana en «Excel»" in page and "Pendiente" in page and "alertas@otec.cl" in page
+    assert "Falla SENCE: Ana en «Excel»" in page and "Pendiente" in page and "alertas@<wbr>otec<wbr>.cl" in page
 
     detail = client.get(f"/admin/correos/{message.id}").get_data(as_text=True)
     assert "RUN: 11111111-1" in detail and "Código 211: token ajeno." in detail
@@ -77,3 +77,32 @@ def test_the_sweep_command_reports_what_it_did(app, smtp):
     assert result.exit_code == 0, result.output
     assert "enviados: 1" in result.output
     assert len(smtp.messages) == 1
+
+
+def test_a_due_message_is_not_shown_as_if_its_attempt_were_still_to_come(client):
+    message = _queue()
+    message.next_attempt_at = utcnow() - timedelta(hours=2)
+    db.session.commit()
+    login(client, make_user("admin"))
+    page = client.get("/admin/correos/").get_data(as_text=True)
+    assert "Próximo intento" not in page
+    assert "sin servidor de correo no se enviará" in page
+    detail = client.get(f"/admin/correos/{message.id}").get_data(as_text=True)
+    assert "En espera desde" in detail and "Próximo intento" not in detail
+
+
+def test_a_message_due_later_shows_its_next_attempt(client):
+    message = _queue()
+    message.next_attempt_at = utcnow() + timedelta(minutes=30)
+    db.session.commit()
+    login(client, make_user("admin"))
+    assert "Próximo intento" in client.get("/admin/correos/").get_data(as_text=True)
+
+
+def test_addresses_break_only_between_their_parts(client):
+    message = enqueue("alert", ["coordinacion.academica@otec-ejemplo.cl", "b@otec.cl"], "Asunto", "Cuerpo")
+    db.session.commit()
+    login(client, make_user("admin"))
+    detail = client.get(f"/admin/correos/{message.id}").get_data(as_text=True)
+    assert ("<span>coordinacion<wbr>.academica@<wbr>otec-ejemplo<wbr>.cl</span>"
+            "<span>b@<wbr>otec<wbr>.cl</span>") in detail

@@ -184,3 +184,27 @@ def test_the_live_view_lists_open_sessions_pending_attempts_and_recent_failures(
 def test_only_admins_see_the_live_view(client):
     login(client, make_user("instructor"))
     assert client.get("/reportes/en-vivo").status_code == 403
+
+
+def test_the_xlsx_is_a_real_spreadsheet(client, course_with_history):
+    """Dates are dates, numbers carry formats, the titles are frozen and filterable, columns are sized."""
+    from datetime import datetime
+
+    course, ana, evil = course_with_history
+    _admin(client)
+    workbook = load_workbook(io.BytesIO(client.get(f"/reportes/cursos/{course.id}/asistencia.xlsx").data))
+    sheet = workbook["Asistencia"]
+    title_row = next(c.row for c in sheet["A"] if c.value == "Participante")
+    assert sheet.freeze_panes == f"A{title_row + 1}"
+    assert sheet.auto_filter.ref == f"A{title_row}:L{title_row + 2}"
+    ana_row = next(c.row for c in sheet["A"] if c.value == "Ana Pérez")
+    hours, connectivity, last = (sheet.cell(ana_row, n) for n in (6, 7, 12))
+    assert hours.value == 3.5 and hours.number_format == "0.00"
+    assert connectivity.value == 43.8 and connectivity.number_format == '0.0" %"'
+    assert isinstance(last.value, datetime) and last.number_format == "dd-mm-yyyy hh:mm:ss"
+    assert sheet.column_dimensions["A"].width >= len("=HYPERLINK(\"http://malo.cl\",\"clic\")")
+    assert sheet.column_dimensions["L"].width >= 19
+    sessions = workbook["Sesiones"]
+    start = next(c.row for c in sessions["A"] if c.value == "Ana Pérez")
+    assert isinstance(sessions.cell(start, 3).value, datetime)
+    assert sessions.cell(start, 5).number_format == "0.00"

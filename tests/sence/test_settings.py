@@ -259,4 +259,4 @@ def test_the_log_shows_attempts_sessions_and_technical_causes(client, db, app):
     assert participant.full_name in html
     assert protocol.ERRORS[211].admin_message in html and protocol.ERRORS[204].admin_message in html
     assert "fallido" in html and "exitoso" in html and "en curso" in html and "abierta" in html
-    assert "IniciarSesion" in html and "CerrarSesion" in html and "accepted" in html
+    assert "IniciarSesion" in html and "CerrarSesion" in html and "aceptado" in html and ">accepted<" not in html
