@@ -1,7 +1,7 @@
 """SENCE v1.1.6: sessions timed by our clock, logout bound to the login, one live session, evidence flags
 
 Revision ID: 0003_sence_v116
-Revises: 0004_hardening
+Revises: 0002_sence_sim
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import app.timeutil
 
 
 revision = '0003_sence_v116'
-down_revision = '0004_hardening'
+down_revision = '0002_sence_sim'
 branch_labels = None
 depends_on = None
 

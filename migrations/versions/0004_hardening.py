@@ -1,7 +1,7 @@
 """hardening: revocable sign-ins, forced password change, shared rate-limit counters
 
 Revision ID: 0004_hardening
-Revises: 0006_privacy
+Revises: 0003_sence_v116
 Create Date: 2026-12-01 18:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0004_hardening'
-down_revision = '0006_privacy'
+down_revision = '0003_sence_v116'
 branch_labels = None
 depends_on = None
 

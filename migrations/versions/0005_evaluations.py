@@ -1,7 +1,7 @@
 """evaluations, attempts, course rules and status overrides
 
 Revision ID: 0005_evaluations
-Revises: 0003_sence_v116
+Revises: 0004_hardening
 Create Date: 2026-12-01 18:00:25.990564
 
 """
@@ -13,7 +13,7 @@ import app.timeutil  # noqa: F401  (UTCDateTime columns)
 
 # revision identifiers, used by Alembic.
 revision = '0005_evaluations'
-down_revision = '0003_sence_v116'
+down_revision = '0004_hardening'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """privacy: notice, requests, retention, access trail
 
 Revision ID: 0006_privacy
-Revises: 0002_sence_sim
+Revises: 0005_evaluations
 Create Date: 2026-12-01 18:03:39.694862
 
 """
@@ -13,7 +13,7 @@ import app.timeutil  # noqa: F401  (UTCDateTime columns)
 
 # revision identifiers, used by Alembic.
 revision = '0006_privacy'
-down_revision = '0002_sence_sim'
+down_revision = '0005_evaluations'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """rough edges (issue 11): materials have a title
 
 Revision ID: 0007_rough_edges
-Revises: 0009_sic
+Revises: 0006_privacy
 Create Date: 2026-12-01 18:10:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0007_rough_edges'
-down_revision = '0009_sic'
+down_revision = '0006_privacy'
 branch_labels = None
 depends_on = None
 

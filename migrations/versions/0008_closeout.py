@@ -1,7 +1,7 @@
 """closeout: certificates, signers, course close-out
 
 Revision ID: 0008_closeout
-Revises: 0005_evaluations
+Revises: 0007_rough_edges
 Create Date: 2026-12-01 18:03:47.114289
 
 """
@@ -13,7 +13,7 @@ import app.timeutil  # noqa: F401  (UTCDateTime columns)
 
 # revision identifiers, used by Alembic.
 revision = '0008_closeout'
-down_revision = '0005_evaluations'
+down_revision = '0007_rough_edges'
 branch_labels = None
 depends_on = None
 
