@@ -97,21 +97,13 @@ def acknowledge():
 # --- Mis datos ------------------------------------------------------------------------------------------
 
 
-ACCOUNT_ENDPOINTS = ("account.account",)  # "Mi cuenta" (/mi-cuenta), built by branch issue11
-
-
-def _rectify_url() -> str | None:
-    """Where the person edits their own e-mail and phone; None until such a page exists (then: a request)."""
-    return next((url_for(e) for e in ACCOUNT_ENDPOINTS if e in current_app.view_functions), None)
-
-
 @bp.route("/mis-datos")
 @login_required
 def my_data():
     data = export.collect(current_user)
     return render_template("privacy/my_data.html", data=data, sections=export.SECTIONS,
                            requests=service.requests_of(current_user), form=RequestForm(),
-                           rectify_url=_rectify_url(), blocked=service.is_blocked(current_user.id))
+                           blocked=service.is_blocked(current_user.id))
 
 
 @bp.route("/mis-datos/descargar.zip")
@@ -142,7 +134,7 @@ def request_new():
             return redirect(url_for("privacy.my_request", request_id=filed.id))
     data = export.collect(current_user)
     return render_template("privacy/my_data.html", data=data, sections=export.SECTIONS,
-                           requests=service.requests_of(current_user), form=form, rectify_url=_rectify_url(),
+                           requests=service.requests_of(current_user), form=form,
                            blocked=service.is_blocked(current_user.id)), 422
 
 

@@ -62,7 +62,8 @@ def test_mis_datos_page_shows_what_is_held(client, db):
     html = client.get("/mis-datos").get_data(as_text=True)
     assert "Ana Pérez Rojas" in html and world.ana.run in html and world.course.title in html
     assert "Descargar mis datos (ZIP)" in html
-    assert "Pide una <strong>rectificación</strong>" in html  # no "Mi cuenta" page on this branch yet
+    assert 'Tu correo y teléfono los cambias en <a href="/mi-cuenta">tu cuenta</a>' in html  # rectified there
+    assert "pide una <strong>rectificación</strong>" in html  # name and RUN: through a request
     assert "Benito" not in html
 
 
