@@ -7,6 +7,7 @@ as the real ClaveÚnica is for SENCE. All run in threads of the test process; Pi
 
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,16 @@ def sign_in(page, live: Live, identifier: str, password: str) -> None:
 
 def no_horizontal_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def wait_until(page, expression: str, arg=None, timeout: float = 10.0) -> None:
+    """Poll a JavaScript expression (or a one-argument function) until it is truthy.
+
+    Playwright's own `wait_for_function` builds its predicate with `new Function` inside the page, which our CSP
+    (`script-src 'self'`, no 'unsafe-eval') refuses while it polls; `evaluate` is not subject to the page's CSP.
+    """
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {expression}")
+        page.wait_for_timeout(100)

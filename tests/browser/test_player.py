@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.sence.models import SenceSession
 from app.timeutil import utcnow
-from tests.browser.conftest import no_horizontal_scroll, sign_in
+from tests.browser.conftest import no_horizontal_scroll, sign_in, wait_until
 from tests.browser.sence_steps import complete_sence_round
 from tests.courses.helpers import PDF, SECRET, WEBM, lesson_with
 from tests.factories import PASSWORD, make_course, make_user, open_session
@@ -85,7 +85,7 @@ def test_content_is_locked_before_login_and_opens_after_the_popup_without_reload
     _assert_unlocked(page, live, course, lesson)
     assert page.evaluate("window.__samePage") is True  # unblurred in place, no reload
     video = page.locator("video.material-video")
-    page.wait_for_function("document.querySelector('video.material-video').readyState >= 1")
+    wait_until(page, "document.querySelector('video.material-video').readyState >= 1")
     assert video.evaluate("v => v.duration") > 5
     video.evaluate("v => new Promise(done => { v.addEventListener('seeked', done, {once: true}); v.currentTime = 6; })")
     assert video.evaluate("v => v.currentTime") >= 5.9  # seeking works: the server answers Range requests
@@ -119,8 +119,8 @@ def test_the_warning_shows_ten_minutes_before_the_limit_and_the_title_changes(pa
     left = page.locator("[data-clock=left]")
     first = left.inner_text()
     assert re.fullmatch(r"0:0[78]:\d\d", first)
-    page.wait_for_function("text => document.querySelector('[data-clock=left]').textContent !== text", arg=first)
-    page.wait_for_function("document.querySelector('video.material-video').readyState >= 1")
+    wait_until(page, "text => document.querySelector('[data-clock=left]').textContent !== text", arg=first)
+    wait_until(page, "document.querySelector('video.material-video').readyState >= 1")
     shot(page, "player-timer-warning")
 
 
@@ -160,7 +160,7 @@ def test_the_same_journey_fits_a_phone(phone_page, live, claveunica_url, course_
     _simulator_login(page, claveunica_url, user.run)
 
     _assert_unlocked(page, live, course, lesson)
-    page.wait_for_function("document.querySelector('video.material-video').readyState >= 1")
+    wait_until(page, "document.querySelector('video.material-video').readyState >= 1")
     assert no_horizontal_scroll(page)
     for selector in ("video.material-video", "iframe.material-pdf"):
         box = page.locator(selector).bounding_box()
@@ -189,7 +189,7 @@ def test_the_dashboard_closes_an_open_session_through_the_popup(page, live, clav
     complete_sence_round(popup, claveunica_url, user.run)
     popup.wait_for_event("close")
 
-    page.wait_for_function("!document.querySelector('#open-sessions').textContent.includes('Excel intermedio')")
+    wait_until(page, "!document.querySelector('#open-sessions').textContent.includes('Excel intermedio')")
     db.session.expire_all()
     assert db.session.execute(select(SenceSession.status)).scalars().all() == ["closed"]
 
