@@ -75,7 +75,7 @@ def test_the_csv_neutralizes_formulas_and_carries_the_sence_codes(client, course
     course, ana, evil = course_with_history
     _admin(client)
     response = client.get(f"/reportes/cursos/{course.id}/asistencia.csv")
-    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset, not two
     assert "attachment" in response.headers["Content-Disposition"]
     rows = _csv_rows(response.data)
     assert ["Código SENCE", "1237894560"] in rows and ["Código curso (ID acción)", "FT-2025-0001234"] in rows
