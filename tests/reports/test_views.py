@@ -176,6 +176,7 @@ def test_the_live_view_lists_open_sessions_pending_attempts_and_recent_failures(
     assert "Sesiones abiertas ahora (2)" in html and "0 h 09 min" in html
     assert "Intentos esperando respuesta de SENCE (1)" in html
     assert "Fallas en las últimas 24 horas (1)" in html and "<strong>204</strong>" in html
+    assert html.count("<th>Curso</th>") == 3  # every course: each table says which
 
     fragment = client.get("/reportes/en-vivo", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<html" not in fragment and "Sesiones abiertas ahora (2)" in fragment
