@@ -10,6 +10,7 @@ SIMULATOR_PORT ?= 5001
 export SIMULATOR_CLAVEUNICA_PORT ?= 5002
 export PIZARRA_ENV ?= development
 export SENCE_SIMULATOR_URL ?= http://127.0.0.1:$(SIMULATOR_PORT)/rce
+export SIC_SIMULATOR_URL ?= http://127.0.0.1:$(SIMULATOR_PORT)/sic
 export PUBLIC_BASE_URL ?= http://localhost:$(PORT)
 
 .PHONY: demo demo-reset test test-sqlite test-postgres lint bench install install-app browser clean

@@ -15,6 +15,7 @@ from app.sence.models import SenceSession
 from app.timeutil import utcnow
 
 LOCKED_MESSAGE = "Debes iniciar sesión SENCE para ver el contenido"
+ENDED_MESSAGE = "El curso terminó: su contenido ya no está disponible"
 
 
 def courses_for(user) -> list[Course]:

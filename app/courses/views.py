@@ -82,6 +82,8 @@ def _player_page(course, gate, lesson=None, status: int = 200):
         timer = live_timer_state(gate.sence_session, course)
     elif gate.gated:
         timer = timer_state(current_user.id, course.id)
+    if timer is not None and timer.status == "ended":  # no SENCE session can open: do not ask for one
+        context["locked_message"] = service.ENDED_MESSAGE
     return render_template("courses/course.html", timer=timer, **context), status
 
 

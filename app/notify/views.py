@@ -12,7 +12,8 @@ bp = Blueprint("notify", __name__, url_prefix="/admin/correos")
 
 STATUS_LABELS = {"pending": "Pendiente", "sent": "Enviado", "failed": "Rechazado"}
 KIND_LABELS = {"alert": "Alerta de falla", "reminder": "Recordatorio de cierre",
-               "reset": "Restablecer contraseña", "invitation": "Invitación", "sic": "Aviso de envío SIC"}
+               "reset": "Restablecer contraseña", "invitation": "Invitación", "sic": "Aviso de envío SIC",
+               "closeout": "Cierre del curso"}
 
 
 def _page_number() -> int:

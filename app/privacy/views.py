@@ -306,7 +306,7 @@ def trail_export():
         writer.writerow([export.csv_value(value) for value in (
             row.at, actor.full_name if actor else "", row.actor_id, service.ACCESS_ACTIONS.get(row.action, row.action),
             row.path, row.course_id, row.subject_user_id, row.people)])
-    response = Response(buffer.getvalue().encode("utf-8-sig"), mimetype="text/csv; charset=utf-8")
+    response = Response(buffer.getvalue().encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
     stamp = format_chile(utcnow(), "%Y%m%d-%H%M")
     response.headers["Content-Disposition"] = f'attachment; filename="registro-accesos-{stamp}.csv"'
     return response

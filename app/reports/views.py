@@ -32,7 +32,7 @@ def attendance(course_id: int):
 
 def _download(content: bytes, fmt: str, name: str, course_id: int) -> Response:
     stamp = format_chile(utcnow(), "%Y%m%d-%H%M")
-    response = Response(content, mimetype=MIMETYPES[fmt])
+    response = Response(content, content_type=MIMETYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{name}-curso{course_id}-{stamp}.{fmt}"'
     return response
 

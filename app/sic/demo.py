@@ -32,7 +32,8 @@ def seed(_demo_course) -> None:
          "description": "Curso de línea 1 (programas sociales): su avance se informa cada noche a SIC."}, instructors)
     sence = sence_settings_of(course)
     sence.otec_id, sence.linea, sence.environment = _otec().id, 1, "simulator"
-    sence.cod_sence, sence.codigo_curso, sence.alert_emails = "1238000002", "EMP-DIG-2026-0001", "alertas@demo.cl"
+    # line 1 goes to SENCE with CodSence blank (error 204 otherwise): participants can register attendance
+    sence.cod_sence, sence.codigo_curso, sence.alert_emails = "", "EMP-DIG-2026-0001", "alertas@demo.cl"
     for position, title in enumerate(LESSONS, 1):
         db.session.add(Lesson(course_id=course.id, position=position, title=title,
                               body=f"## {title}\n\nContenido de la lección {position}."))

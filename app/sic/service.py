@@ -335,6 +335,15 @@ def send_course(course: Course, trigger: str, *, user: User | None = None, now: 
     return _finish(course, record)
 
 
+def _network_problem(err: requests.RequestException) -> str:
+    """The OTEC reads this on its SIC pages: in Spanish, not the exception's class name."""
+    if isinstance(err, requests.Timeout):
+        return "no respondió a tiempo"
+    if isinstance(err, requests.ConnectionError):
+        return "no se pudo conectar"
+    return "error de red"
+
+
 def _post(record: SicSend, payload: dict) -> requests.Response | None:
     """POST with the instructivo's long timeout; network errors and 5xx are retried, waiting between tries."""
     config = current_app.config
@@ -347,7 +356,7 @@ def _post(record: SicSend, payload: dict) -> requests.Response | None:
             response = requests.post(record.url, json=payload, timeout=timeout,
                                      headers={"Content-Type": "application/json"})
         except requests.RequestException as err:
-            record.error = f"Sin respuesta de SENCE ({type(err).__name__}) tras {number} intento(s)."
+            record.error = f"Sin respuesta de SENCE ({_network_problem(err)}) tras {number} intento(s)."
         else:
             record.http_status = response.status_code
             if response.status_code < 500:
@@ -535,7 +544,7 @@ def history(course: Course, fecha_desde: date | None = None) -> History:
         response = requests.get(url, params=params, timeout=(30, float(current_app.config.get(
             "SIC_HISTORY_TIMEOUT_SECONDS", 120))))
     except requests.RequestException as err:
-        return History(error=f"No se pudo consultar el historial en SENCE ({type(err).__name__}).")
+        return History(error=f"No se pudo consultar el historial en SENCE ({_network_problem(err)}).")
     processes = protocol.parse_history(response.text)
     if processes is None:
         return History(error=f"SENCE no entregó el historial (HTTP {response.status_code}): "

@@ -10,6 +10,7 @@ import pytest
 
 from tests.browser.conftest import sign_in
 from tests.courses.helpers import PDF, lesson_with
+from tests.evaluations.helpers import make_evaluation
 from tests.factories import PASSWORD, enroll, make_course, make_user, open_session
 
 pytestmark = pytest.mark.browser
@@ -40,14 +41,21 @@ def _course():
 def _pages(course, participant) -> dict[str, list[str]]:
     c = course.id
     lesson = lesson_with(course, "Tablas dinámicas", files=[("guia.pdf", PDF)])
+    evaluation = make_evaluation(course, title="Control 1").id
     return {
-        "participant": ["/", f"/cursos/{c}", "/clave", "/mi-cuenta"],
+        "participant": ["/", f"/cursos/{c}", "/clave", "/mi-cuenta", f"/cursos/{c}/evaluaciones/{evaluation}",
+                        f"/cursos/{c}/mis-calificaciones", "/mis-datos", "/privacidad"],
         "instructor": ["/", f"/cursos/{c}/lecciones/gestionar", f"/cursos/{c}/lecciones/{lesson.id}/editar",
                        f"/reportes/cursos/{c}/asistencia", f"/reportes/cursos/{c}/avance",
-                       f"/reportes/cursos/{c}/en-vivo", f"/reportes/cursos/{c}/participantes/{participant.id}"],
+                       f"/reportes/cursos/{c}/en-vivo", f"/reportes/cursos/{c}/participantes/{participant.id}",
+                       f"/cursos/{c}/evaluaciones/{evaluation}/editar", f"/cursos/{c}/calificaciones",
+                       f"/cursos/{c}/calificaciones/participantes/{participant.id}"],
         "admin": ["/admin/cursos", "/admin/usuarios", "/admin/usuarios?q=ana", f"/admin/cursos/{c}/participantes",
                   f"/sence/cursos/{c}/registro", f"/sence/cursos/{c}/registro?resultado=fallido",
-                  "/admin/correos/", "/reportes/en-vivo", f"/reportes/cursos/{c}/asistencia", "/mi-cuenta"],
+                  "/admin/correos/", "/reportes/en-vivo", f"/reportes/cursos/{c}/asistencia", "/mi-cuenta",
+                  f"/admin/cursos/{c}/editar", f"/sence/cursos/{c}/configuracion", f"/cierre/cursos/{c}",
+                  f"/sic/cursos/{c}", f"/sic/cursos/{c}/registro", "/admin/privacidad", "/admin/privacidad/solicitudes",
+                  "/admin/privacidad/accesos", "/verificar"],
     }
 
 
@@ -63,7 +71,8 @@ def test_main_pages_have_no_serious_axe_violations(request, fixture, live):
         browser_page.context.clear_cookies()
         sign_in(browser_page, live, ACCOUNTS[role], PASSWORD)
         for path in paths:
-            browser_page.goto(f"{live.url}{path}")
+            response = browser_page.goto(f"{live.url}{path}")
+            assert response.status == 200, f"{role} {path}: {response.status}"  # axe on the page, not an error
             problems = serious_violations(browser_page)
             if problems:
                 found[f"{role} {path}"] = problems

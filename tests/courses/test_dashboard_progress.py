@@ -37,3 +37,21 @@ def test_instructors_get_links_to_their_course_screens_not_progress(client):
     for path in ("lecciones/gestionar", "asistencia", "avance", "en-vivo"):
         assert f"/{course.id}/{path}" in page
     assert "Continuar" not in page
+
+
+def test_lessons_completed_without_a_last_lesson_offer_to_continue_not_to_start(client, db):
+    """The lesson opened last was deleted (its link is cleared), but the participant has completed lessons."""
+    from app.courses.models import Enrollment
+
+    course, first = gated_course(title="Excel intermedio")
+    lesson_with(course, "Tablas dinámicas")
+    user = participant_signed_in(client, course)
+    open_session(user, course)
+    client.post(f"/cursos/{course.id}/lecciones/{first.id}/completada", data={"done": "1"})
+    db.session.execute(db.update(Enrollment).where(Enrollment.user_id == user.id).values(last_lesson_id=None))
+    db.session.commit()
+
+    page = client.get("/").get_data(as_text=True)
+    assert "1 de 2 lecciones completadas" in page
+    assert "Aún no abres ninguna lección." not in page and ">Empezar</a>" not in page
+    assert 'aria-label="Continuar «Excel intermedio»">Continuar</a>' in page

@@ -106,3 +106,22 @@ def test_addresses_break_only_between_their_parts(client):
     detail = client.get(f"/admin/correos/{message.id}").get_data(as_text=True)
     assert ("<span>coordinacion<wbr>.academica@<wbr>otec-ejemplo<wbr>.cl</span>"
             "<span>b@<wbr>otec<wbr>.cl</span>") in detail
+
+
+def test_every_kind_of_mail_pizarra_sends_is_named_in_spanish(client):
+    """Each enqueue() kind in the code has its label: the outbox never shows a raw kind such as "closeout"."""
+    import re
+    from pathlib import Path
+
+    sources = Path(__file__).resolve().parents[2] / "app"
+    kinds = {kind for path in sources.rglob("*.py")
+             for kind in re.findall(r'\benqueue\(\s*"([a-z_]+)"', path.read_text(encoding="utf-8"))}
+    assert {"alert", "reminder", "sic", "closeout"} <= kinds
+    for kind in sorted(kinds):
+        enqueue(kind, ["alertas@otec.cl"], f"Asunto {kind}", "Texto")
+    db.session.commit()
+    login(client, make_user("admin"))
+    page = client.get("/admin/correos/").get_data(as_text=True)
+    for kind in sorted(kinds):
+        assert f'<span class="small muted">{kind}</span>' not in page, kind
+    assert "Cierre del curso" in page

@@ -51,6 +51,7 @@ def test_the_admin_reads_and_exports_the_trail(client, db):
     assert "Carla Admin" in html and "Vio el detalle de un participante" in html and "Ana Pérez Rojas" in html
 
     response = client.get("/admin/privacidad/accesos.csv")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
     assert rows[1][1] == "Carla Admin" and rows[1][3] == "Vio el detalle de un participante"
     assert rows[1][6] == str(world.ana.id)

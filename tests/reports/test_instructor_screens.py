@@ -39,6 +39,8 @@ def test_the_participant_detail_shows_each_lesson_and_its_state(client):
     assert "Avance en las lecciones (1 de 2)" in page
     assert "Fórmulas · <span class=\"badge ok\">Completada</span>" in page
     assert "Tablas dinámicas · <span class=\"badge\">Pendiente</span>" in page
+    # the same word as Mi cuenta and Mis datos use for the mobile number
+    assert "<dt>Celular</dt>" in page and "Móvil" not in page
 
 
 def test_the_course_live_view_shows_only_that_course(client):
@@ -51,6 +53,7 @@ def test_the_course_live_view_shows_only_that_course(client):
     login(client, teacher)
     page = client.get(f"/reportes/cursos/{course.id}/en-vivo").get_data(as_text=True)
     assert "Sesiones abiertas ahora (2)" in page and "Beto Soto" in page and "Carla Ajena" not in page
+    assert "<th>Curso</th>" not in page  # one course: no column repeating its title
     fragment = client.get(f"/reportes/cursos/{course.id}/en-vivo", headers={"HX-Request": "true"})
     assert "<html" not in fragment.get_data(as_text=True)
     assert f'hx-get="/reportes/cursos/{course.id}/en-vivo"' in page

@@ -75,7 +75,7 @@ def test_the_csv_neutralizes_formulas_and_carries_the_sence_codes(client, course
     course, ana, evil = course_with_history
     _admin(client)
     response = client.get(f"/reportes/cursos/{course.id}/asistencia.csv")
-    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset, not two
     assert "attachment" in response.headers["Content-Disposition"]
     rows = _csv_rows(response.data)
     assert ["Código SENCE", "1237894560"] in rows and ["Código curso (ID acción)", "FT-2025-0001234"] in rows
@@ -176,6 +176,7 @@ def test_the_live_view_lists_open_sessions_pending_attempts_and_recent_failures(
     assert "Sesiones abiertas ahora (2)" in html and "0 h 09 min" in html
     assert "Intentos esperando respuesta de SENCE (1)" in html
     assert "Fallas en las últimas 24 horas (1)" in html and "<strong>204</strong>" in html
+    assert html.count("<th>Curso</th>") == 3  # every course: each table says which
 
     fragment = client.get("/reportes/en-vivo", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<html" not in fragment and "Sesiones abiertas ahora (2)" in fragment

@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from app.courses.models import Course
 from app.demo import seed_demo
+from app.sence.service import course_problems
 from app.sic import service
 from app.sic.demo import TITLE
 
@@ -16,6 +17,7 @@ def test_the_demo_has_a_sic_course_ready_to_send(app, db, sic):
     assert course.sence.linea == 1 and settings.enabled and settings.environment == "simulator"
     assert [len(m.lessons) + len(m.evaluations) for m in settings.modules] == [3, 2]
     assert service.problems(course) == []
+    assert course_problems(course) == []  # and its participants can register their attendance with SENCE
 
     record = service.send_course(course, "manual")
 

@@ -172,7 +172,7 @@ def test_no_answer_is_retried_then_logged_as_not_sent_and_alerted(app, db, sic):
     record = service.send_course(course, "sweep")
 
     assert record.status == "failed" and record.tries == 3
-    assert record.error.startswith("Sin respuesta de SENCE (ConnectionError) tras 3 intento(s)")
+    assert record.error.startswith("Sin respuesta de SENCE (no se pudo conectar) tras 3 intento(s)")
     assert "no pudo enviar" in db.session.execute(select(OutboxMessage.body)).scalar_one()
 
 

@@ -93,7 +93,11 @@ def test_send_now_then_the_log_shows_rejections_in_spanish_beside_sences_history
     assert "Qué hacer:" in log and TOKEN not in log
 
     history = client.get(f"/sic/cursos/{course.id}/historial", headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert "Proceso 1" in history and "rechazado" in history and "[012]" in history and "<html" not in history
+    assert "Proceso 1" in history and "[012]" in history and "<html" not in history
+    # SENCE's codes and decimals read as words and Chilean numbers, not as they came ("3", "0.00000")
+    assert '<span class="badge err">Rechazado</span>' in history
+    assert '<span class="badge ok">Registrado</span>' in history
+    assert "0,0 %" in history and "0.00000" not in history
     bad_date = client.get(f"/sic/cursos/{course.id}/historial?desde=ayer").get_data(as_text=True)
     assert "La fecha «desde» no es válida" in bad_date
 
@@ -105,3 +109,12 @@ def test_history_reports_a_sence_error_in_spanish(app, client, db, sic):
     _admin(client)
     page = client.get(f"/sic/cursos/{course.id}/historial").get_data(as_text=True)
     assert "SENCE no entregó el historial" in page and "001 Token inválido" in page
+
+
+def test_history_out_of_reach_says_so_in_spanish(app, client, db, sic):
+    course = sic_course(lessons=1, modules=("M1",))
+    _admin(client)
+    app.config["SIC_SIMULATOR_URL"] = "http://127.0.0.1:9/sic"  # nothing listens on the discard port
+    page = client.get(f"/sic/cursos/{course.id}/historial").get_data(as_text=True)
+    assert "No se pudo consultar el historial en SENCE (no se pudo conectar)." in page
+    assert "ConnectionError" not in page
