@@ -75,6 +75,7 @@ def db(app):
         _db.session.rollback()
         _empty_tables()
         _db.session.remove()
+        app.extensions.pop("privacy_notice_version", None)  # the worker's memory of the notice's version
 
 
 @pytest.fixture

@@ -4,8 +4,10 @@ Suppression lives in `suppression.py`, the download in `export.py` and retention
 module with one function per data class, so a new table (grades, certificates, SIC uploads) is one more function.
 """
 
+import time
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -105,10 +107,24 @@ def current_notice() -> PrivacyNotice:
     return db.session.execute(select(PrivacyNotice).where(PrivacyNotice.version == 1)).scalar_one()
 
 
+VERSION_CACHE_SECONDS = 30
+
+
 def current_version() -> int:
-    """The current version number, in one cheap query (the sign-in gate asks on every page load)."""
+    """The current version number. The gate asks on every participant page, so each worker remembers it for
+    VERSION_CACHE_SECONDS: a notice published here is seen at once, one published on another worker or server
+    within that time (the notice is legal text, not a live state; a page load was one query more without it)."""
+    cached = current_app.extensions.get("privacy_notice_version")
+    if cached is not None and cached[1] > time.monotonic():
+        return cached[0]
     version = db.session.execute(select(func.max(PrivacyNotice.version))).scalar_one_or_none()
-    return version or current_notice().version
+    version = version or current_notice().version
+    current_app.extensions["privacy_notice_version"] = (version, time.monotonic() + VERSION_CACHE_SECONDS)
+    return version
+
+
+def _forget_version() -> None:
+    current_app.extensions.pop("privacy_notice_version", None)
 
 
 def publish_notice(body: str, by: User) -> PrivacyNotice:
@@ -126,6 +142,7 @@ def publish_notice(body: str, by: User) -> PrivacyNotice:
     except IntegrityError:  # another admin published the same version number a moment ago
         db.session.rollback()
         raise RuleError("Otra persona publicó una versión del aviso recién: revísala y vuelve a intentarlo.") from None
+    _forget_version()
     return notice
 
 
