@@ -67,12 +67,21 @@ def can_edit_course(user, course_id: int) -> bool:
 # page view (Course.instructors is selectin); the SENCE settings come in the same query, since the gate needs them
 # on every course request. Higher layers append theirs at import, as options or as functions that make one once
 # the mappers are configured (the SIC recorder: the course's SIC settings, a backref).
-COURSE_LOAD_OPTIONS = [lazyload(Course.instructors), joinedload(Course.sence)]
+COURSE_LOAD_OPTIONS = [lambda: lazyload(Course.instructors), lambda: joinedload(Course.sence)]
+
+
+_resolved_options: list = []
+
+
+def _course_load_options() -> list:
+    """COURSE_LOAD_OPTIONS with the functions called, once per process (building an option is not free)."""
+    if len(_resolved_options) != len(COURSE_LOAD_OPTIONS):
+        _resolved_options[:] = [option() if callable(option) else option for option in COURSE_LOAD_OPTIONS]
+    return _resolved_options
 
 
 def course_or_404(course_id: int) -> Course:
-    options = [option() if callable(option) else option for option in COURSE_LOAD_OPTIONS]
-    course = db.session.get(Course, course_id, options=options)
+    course = db.session.get(Course, course_id, options=_course_load_options())
     if course is None:
         abort(404)
     if has_request_context():
