@@ -4,9 +4,10 @@
 measured in a fresh browser context (empty cache). The app compresses (app/assets.py: gzip over plain
 HTTP, as Chromium asks for there; brotli over HTTPS), so the figure is what a user gets from gunicorn alone;
 `gzip_estimate` is what the bodies weigh gzip-compressed (level 6), for comparison. A *warm* load follows in the
-same context (cache on): `warm_requests` counts the requests that still reached the server (the fingerprinted
-static files are cached for a year). The lesson's own material (an embedded PDF) is reported apart: its size
-is the instructor's, not the page's.
+same context (cache on): `warm_requests` counts the requests for the page and its files that still reached the
+server (the fingerprinted static files are cached for a year); `warm_xhr` lists htmx's calls apart (the timer's
+first poll on load is the page's live state, not a file). The lesson's own material (an embedded PDF) is
+reported apart: its size is the instructor's, not the page's.
 """
 
 import gzip
@@ -54,19 +55,23 @@ def _warm_load(context, url: str) -> dict:
     page = context.new_page()
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
-    network: dict[str, str] = {}
+    network: dict[str, tuple[str, str]] = {}
     cached: set[str] = set()
 
     def on_response(event):
         if event["response"]["url"].startswith("http") and not event["response"].get("fromDiskCache"):
-            network[event["requestId"]] = event["response"]["url"]
+            network[event["requestId"]] = (event["response"]["url"], event.get("type", "Other"))
 
     cdp.on("Network.responseReceived", on_response)
     cdp.on("Network.requestServedFromCache", lambda event: cached.add(event["requestId"]))
     page.goto(url, wait_until="networkidle")
     page.close()
-    reached = [u for request_id, u in network.items() if request_id not in cached and MATERIAL not in u]
-    return {"warm_requests": len(reached), "warm_urls": reached}
+    reached = [(u, kind) for request_id, (u, kind) in network.items()
+               if request_id not in cached and MATERIAL not in u]
+    # htmx's first timer poll (hx-trigger="load") is the page's live state, not one of its files
+    files = [u for u, kind in reached if kind not in ("XHR", "Fetch")]
+    return {"warm_requests": len(files), "warm_urls": files, "warm_xhr": [u for u, kind in reached
+                                                                        if kind in ("XHR", "Fetch")]}
 
 
 def _record(page) -> dict:

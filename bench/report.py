@@ -100,7 +100,8 @@ def targets(endpoints: dict, page_weight: dict, scale: dict) -> list[dict]:
         ("cold course page <= 40 KB on the wire", f"{course_page['wire_bytes'] / 1024:.1f} KB",
          course_page["wire_bytes"] <= 40 * 1024),
         ("cold course page <= 6 requests", str(course_page["requests"]), course_page["requests"] <= 6),
-        ("warm course page = 1 request", str(course_page.get("warm_requests")), course_page.get("warm_requests") == 1),
+        ("warm course page = 1 request (+ htmx's timer poll)", str(course_page.get("warm_requests")),
+         course_page.get("warm_requests") == 1),
         ("no non-2xx answer in any measured run", str(_non2xx(endpoints, scale)), _non2xx(endpoints, scale) == 0),
     ]
     return [{"target": name, "measured": measured, "pass": bool(ok)} for name, measured, ok in rows]
@@ -138,7 +139,8 @@ def print_page_weight(page_weight: dict) -> None:
               f"{weight['wire_bytes'] / 1024:.1f} KB on the wire, {weight['body_bytes'] / 1024:.1f} KB of bodies, "
               f"~{weight['gzip_estimate'] / 1024:.1f} KB if gzip-compressed; "
               f"compressed on the wire: {'yes' if weight['compressed_on_the_wire'] else 'no'}; "
-              f"warm load: {weight.get('warm_requests')} request(s) {weight.get('warm_urls', [])}")
+              f"warm load: {weight.get('warm_requests')} request(s) {weight.get('warm_urls', [])} "
+              f"and htmx {weight.get('warm_xhr', [])}")
         if weight["material_requests"]:
             print(f"    plus the lesson's material: {weight['material_requests']} request(s), "
                   f"{weight['material_wire_bytes'] / 1024:.1f} KB (not counted above)")
