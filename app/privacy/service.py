@@ -7,7 +7,6 @@ module with one function per data class, so a new table (grades, certificates, S
 import time
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -108,23 +107,27 @@ def current_notice() -> PrivacyNotice:
 
 
 VERSION_CACHE_SECONDS = 30
+_versions: dict[int, tuple[int, float]] = {}  # id(engine) -> (current version, remembered until)
 
 
 def current_version() -> int:
     """The current version number. The gate asks on every participant page, so each worker remembers it for
-    VERSION_CACHE_SECONDS: a notice published here is seen at once, one published on another worker or server
-    within that time (the notice is legal text, not a live state; a page load was one query more without it)."""
-    cached = current_app.extensions.get("privacy_notice_version")
+    VERSION_CACHE_SECONDS: a notice published in this process is seen at once, one published on another worker or
+    server within that time (the notice is legal text, not a live state; a page load was one query more without it).
+    """
+    key = id(db.engine)
+    cached = _versions.get(key)
     if cached is not None and cached[1] > time.monotonic():
         return cached[0]
     version = db.session.execute(select(func.max(PrivacyNotice.version))).scalar_one_or_none()
     version = version or current_notice().version
-    current_app.extensions["privacy_notice_version"] = (version, time.monotonic() + VERSION_CACHE_SECONDS)
+    _versions[key] = (version, time.monotonic() + VERSION_CACHE_SECONDS)
     return version
 
 
-def _forget_version() -> None:
-    current_app.extensions.pop("privacy_notice_version", None)
+def forget_version() -> None:
+    """Every app of this process asks the database again (after a publication; tests, after emptying it)."""
+    _versions.clear()
 
 
 def publish_notice(body: str, by: User) -> PrivacyNotice:
@@ -142,7 +145,7 @@ def publish_notice(body: str, by: User) -> PrivacyNotice:
     except IntegrityError:  # another admin published the same version number a moment ago
         db.session.rollback()
         raise RuleError("Otra persona publicó una versión del aviso recién: revísala y vuelve a intentarlo.") from None
-    _forget_version()
+    forget_version()
     return notice
 
 
