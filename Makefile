@@ -13,7 +13,7 @@ export SENCE_SIMULATOR_URL ?= http://127.0.0.1:$(SIMULATOR_PORT)/rce
 export SIC_SIMULATOR_URL ?= http://127.0.0.1:$(SIMULATOR_PORT)/sic
 export PUBLIC_BASE_URL ?= http://localhost:$(PORT)
 
-.PHONY: demo demo-reset test test-sqlite test-postgres lint bench install install-app browser clean
+.PHONY: demo demo-reset test test-sqlite test-postgres lint bench soak install install-app browser clean
 
 $(BIN)/activate:
 	$(PY) -m venv $(VENV)
@@ -68,6 +68,10 @@ lint: install
 
 bench: install
 	bash bench/run.sh
+
+# Capacity on one server: participants polling every 30 s (bench/soak.py); BENCH_DATABASE_URL for PostgreSQL.
+soak: install
+	bash bench/run.sh soak
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

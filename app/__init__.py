@@ -62,6 +62,9 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     import_module("app.auth.throttle")  # registers the database:// rate-limit storage
     limiter.init_app(app)
+    from app import assets
+
+    assets.init_app(app)  # compression and fingerprinted, long-cached static files
 
     from app.auth.service import load_user
 

@@ -1,10 +1,13 @@
 """Page weight: a cold load in headless Chromium, bytes on the wire by resource type and the request count.
 
 "On the wire" is Chromium's encodedDataLength (headers + body as transferred, from the DevTools protocol),
-measured in a fresh browser context (empty cache). gunicorn does not compress, so the figure is the
-uncompressed one; `gzip_estimate` is what the same bodies would weigh gzip-compressed (level 6), roughly
-what a reverse proxy with gzip on (nginx `gzip on; gzip_types text/css application/javascript`) would send.
-The lesson's own material (an embedded PDF) is reported apart: its size is the instructor's, not the page's.
+measured in a fresh browser context (empty cache). The app compresses (app/assets.py: gzip over plain
+HTTP, as Chromium asks for there; brotli over HTTPS), so the figure is what a user gets from gunicorn alone;
+`gzip_estimate` is what the bodies weigh gzip-compressed (level 6), for comparison. A *warm* load follows in the
+same context (cache on): `warm_requests` counts the requests for the page and its files that still reached the
+server (the fingerprinted static files are cached for a year); `warm_xhr` lists htmx's calls apart (the timer's
+first poll on load is the page's live state, not a file). The lesson's own material (an embedded PDF) is
+reported apart: its size is the instructor's, not the page's.
 """
 
 import gzip
@@ -39,9 +42,36 @@ def _cold_load(browser, base_url: str, path: str, cookie: str) -> dict:
         page = context.new_page()
         requests = _record(page)
         page.goto(base_url + path, wait_until="networkidle")
-        return _summarise(requests, page.url)
+        weight = _summarise(requests, page.url)
+        page.close()
+        weight.update(_warm_load(context, base_url + path))
+        return weight
     finally:
         context.close()
+
+
+def _warm_load(context, url: str) -> dict:
+    """The same page again in the same context, cache on: which requests still reached the server."""
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    network: dict[str, tuple[str, str]] = {}
+    cached: set[str] = set()
+
+    def on_response(event):
+        if event["response"]["url"].startswith("http") and not event["response"].get("fromDiskCache"):
+            network[event["requestId"]] = (event["response"]["url"], event.get("type", "Other"))
+
+    cdp.on("Network.responseReceived", on_response)
+    cdp.on("Network.requestServedFromCache", lambda event: cached.add(event["requestId"]))
+    page.goto(url, wait_until="networkidle")
+    page.close()
+    reached = [(u, kind) for request_id, (u, kind) in network.items()
+               if request_id not in cached and MATERIAL not in u]
+    # htmx's first timer poll (hx-trigger="load") is the page's live state, not one of its files
+    files = [u for u, kind in reached if kind not in ("XHR", "Fetch")]
+    return {"warm_requests": len(files), "warm_urls": files, "warm_xhr": [u for u, kind in reached
+                                                                        if kind in ("XHR", "Fetch")]}
 
 
 def _record(page) -> dict:

@@ -1,6 +1,8 @@
 """Profile one page in-process with pyinstrument, and count its SQL queries, on a seeded throw-away database.
 
     .venv/bin/python -m bench.profile --path /cursos/{course} [--hx] [--requests 300] [--participants 2000]
+    .venv/bin/python -m bench.profile --path {attempt}?p=1          # an evaluation's question page
+    .venv/bin/python -m bench.profile --path {attempt} --save       # its answer save (htmx POST)
 
 Uses DATABASE_URL when set (e.g. a PostgreSQL database of your own), else a temporary SQLite file. The
 participant is signed in through the real form; {course} is replaced by their course id. This measures
@@ -14,15 +16,16 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 
 from app import create_app
 from app.extensions import db
 from bench import seed
 from bench.client import USER_AGENT
-from bench.driver import CHEAP_HASH, _password_hash, cohort
+from bench.driver import CHEAP_HASH, _password_hash, acknowledge_notice, cohort
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -42,6 +45,26 @@ def _signed_in_client(app, email: str):
     return client
 
 
+def _start_attempt(app, client, course_id: int) -> tuple[str, dict]:
+    """The participant starts the course's evaluation through its pages, as bench/driver.py does: the attempt's
+    URL and a save body (two, alternating the option, so that every save changes the stored answer)."""
+    from app.evaluations.models import Evaluation
+
+    with app.app_context():
+        evaluation = db.session.execute(select(Evaluation).where(Evaluation.course_id == course_id)).scalar_one()
+        ids = {"course_id": course_id, "evaluation_id": evaluation.id}
+        question = evaluation.questions[0]
+        options = [o.id for o in question.options][:2]
+        db.session.remove()
+    urls = app.url_map.bind("localhost")
+    token = CSRF.search(client.get(urls.build("evaluations.show", ids)).get_data(as_text=True)).group(1)
+    started = client.post(urls.build("evaluations.start", ids), data={"csrf_token": token})
+    assert started.status_code == 303, started.status_code
+    attempt = urlsplit(started.headers["Location"]).path
+    bodies = [{"csrf_token": token, "shown": str(question.id), f"q{question.id}": str(o)} for o in options]
+    return attempt, bodies
+
+
 def _count_queries(engine, counter: Counter):
     @event.listens_for(engine, "before_cursor_execute")
     def count(conn, cursor, statement, parameters, context, executemany):
@@ -55,6 +78,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--participants", type=int, default=2000)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--save", action="store_true", help="POST the answer save to {attempt}/respuestas (htmx)")
     args = parser.parse_args(argv)
     tmp = tempfile.TemporaryDirectory(prefix="pizarra-profile-")
     url = args.database_url or f"sqlite:///{Path(tmp.name) / 'profile.sqlite3'}"
@@ -67,16 +91,27 @@ def main(argv: list[str]) -> int:
         db.session.execute(text("ANALYZE"))
         db.session.commit()
         person = cohort()[0]
+        acknowledge_notice([person])  # as the bench does: otherwise the page is a redirect to the notice
         db.session.remove()
         queries: Counter = Counter()
         _count_queries(db.engine, queries)
     client = _signed_in_client(app, person["email"])
-    path = args.path.format(course=person["course_id"])
-    headers = {"HX-Request": "true"} if args.hx else {}
-    first = client.get(path, headers=headers)
-    print(f"GET {path}: HTTP {first.status_code}, {len(first.data)} bytes")
+    attempt, bodies = ("", [])
+    if "{attempt}" in args.path:
+        attempt, bodies = _start_attempt(app, client, person["course_id"])
+    path = args.path.format(course=person["course_id"], attempt=attempt)
+    headers = {"HX-Request": "true"} if args.hx or args.save else {}
+    turn = iter(range(10**9))
+
+    def call():
+        if args.save:
+            return client.post(f"{path}/respuestas", data=bodies[next(turn) % 2], headers=headers)
+        return client.get(path, headers=headers)
+
+    first = call()
+    print(f"{'POST' if args.save else 'GET'} {path}: HTTP {first.status_code}, {len(first.data)} bytes")
     for _ in range(20):
-        client.get(path, headers=headers)
+        call()
     queries.clear()
     from pyinstrument import Profiler
 
@@ -84,7 +119,7 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
     with profiler:
         for _ in range(args.requests):
-            client.get(path, headers=headers)
+            call()
     elapsed = time.perf_counter() - started
     print(f"{args.requests} requests in-process: {1000 * elapsed / args.requests:.2f} ms each, "
           f"{sum(queries.values()) / args.requests:.1f} SQL queries each")

@@ -38,7 +38,8 @@ function init(args)
 end
 
 function request()
-  local headers = { ["User-Agent"] = USER_AGENT }
+  -- a browser always offers compression (Chromium: gzip over plain HTTP); the app compresses pages > 500 bytes
+  local headers = { ["User-Agent"] = USER_AGENT, ["Accept-Encoding"] = "gzip" }
   if hx then headers["HX-Request"] = "true" end
   if #entries == 0 then
     return wrk.format("GET", path, headers)

@@ -3,7 +3,9 @@
 # PostgreSQL when BENCH_DATABASE_URL names a server (a database of its own is created there and dropped),
 # else a SQLite file under bench/results/. BENCH_SECONDS (15) per measurement, BENCH_WARMUP (3), BENCH_PORT.
 # Everything runs on 127.0.0.1 and is bounded in time; the trap stops the server and removes the database.
+# `bench/run.sh soak` (make soak) runs the capacity soak (bench/soak.py) on the same server instead.
 set -euo pipefail
+MODE=${1:-bench}
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 BIN=$ROOT/.venv/bin
@@ -27,7 +29,8 @@ cleanup() {
   status=$?
   if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
   if [ -n "$DB_NAME" ]; then "$BIN/python" -m bench.dbctl drop "$BENCH_DATABASE_URL" "$DB_NAME" || true; fi
-  rm -f "$RESULTS/bench.sqlite3" "$RESULTS/cookies.tsv" "$RESULTS/question.tsv" "$RESULTS/answers.tsv"
+  rm -f "$RESULTS/bench.sqlite3" "$RESULTS/cookies.tsv" "$RESULTS/question.tsv" "$RESULTS/answers.tsv" \
+    "$RESULTS/soak-cookies.tsv"
   exit $status
 }
 trap cleanup EXIT
@@ -58,4 +61,9 @@ echo "bench: gunicorn -w 2 on 127.0.0.1:$PORT"
 "$BIN/gunicorn" -w 2 -b "127.0.0.1:$PORT" --log-level warning --error-logfile "$RESULTS/gunicorn.log" wsgi:app &
 SERVER_PID=$!
 
+if [ "$MODE" = soak ]; then
+  [ -n "${BENCH_DATABASE_URL:-}" ] || echo "bench: the soak is meant for PostgreSQL (set BENCH_DATABASE_URL); running on SQLite"
+  "$BIN/python" -m bench.soak --base-url "http://127.0.0.1:$PORT" --server-pid "$SERVER_PID" --results "$RESULTS"
+  exit 0
+fi
 "$BIN/python" -m bench.driver run --base-url "http://127.0.0.1:$PORT" --server-pid "$SERVER_PID" --results "$RESULTS"

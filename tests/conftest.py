@@ -12,6 +12,7 @@ from sqlalchemy import text
 from app import create_app
 from app.config import _database_url
 from app.extensions import db as _db
+from app.privacy.service import forget_version
 
 
 def _database_uri(tmp_path_factory) -> str:
@@ -75,6 +76,7 @@ def db(app):
         _db.session.rollback()
         _empty_tables()
         _db.session.remove()
+        forget_version()  # the workers' memory of the privacy notice's version (this app and the live server's)
 
 
 @pytest.fixture

@@ -63,13 +63,35 @@ def can_edit_course(user, course_id: int) -> bool:
     return user.is_admin or (user.is_instructor and teaches(user, course_id))
 
 
+# Loader options for the course of every course request. Instructors load when asked for, not with every course
+# page view (Course.instructors is selectin); the SENCE settings come in the same query, since the gate needs them
+# on every course request. Higher layers append theirs at import, as options or as functions that make one once
+# the mappers are configured (the SIC recorder: the course's SIC settings, a backref).
+COURSE_LOAD_OPTIONS = [lambda: lazyload(Course.instructors), lambda: joinedload(Course.sence)]
+
+
+_resolved_options: list = []
+
+
+def _course_load_options() -> list:
+    """COURSE_LOAD_OPTIONS with the functions called, once per process (building an option is not free)."""
+    if len(_resolved_options) != len(COURSE_LOAD_OPTIONS):
+        _resolved_options[:] = [option() if callable(option) else option for option in COURSE_LOAD_OPTIONS]
+    return _resolved_options
+
+
 def course_or_404(course_id: int) -> Course:
-    # Instructors load when asked for, not with every course page view (Course.instructors is selectin);
-    # the SENCE settings come in the same query, since the gate needs them on every course request.
-    course = db.session.get(Course, course_id, options=[lazyload(Course.instructors), joinedload(Course.sence)])
+    course = db.session.get(Course, course_id, options=_course_load_options())
     if course is None:
         abort(404)
+    if has_request_context():
+        g.setdefault("_courses", {})[course_id] = course  # for after-request hooks (the session's map is weak)
     return course
+
+
+def loaded_course(course_id: int) -> Course | None:
+    """The course this request loaded with course_or_404, if it did; no query."""
+    return g.get("_courses", {}).get(course_id) if has_request_context() else None
 
 
 def viewable_course_or_abort(course_id: int) -> Course:

@@ -4,6 +4,7 @@ Suppression lives in `suppression.py`, the download in `export.py` and retention
 module with one function per data class, so a new table (grades, certificates, SIC uploads) is one more function.
 """
 
+import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -105,10 +106,28 @@ def current_notice() -> PrivacyNotice:
     return db.session.execute(select(PrivacyNotice).where(PrivacyNotice.version == 1)).scalar_one()
 
 
+VERSION_CACHE_SECONDS = 30
+_versions: dict[int, tuple[int, float]] = {}  # id(engine) -> (current version, remembered until)
+
+
 def current_version() -> int:
-    """The current version number, in one cheap query (the sign-in gate asks on every page load)."""
+    """The current version number. The gate asks on every participant page, so each worker remembers it for
+    VERSION_CACHE_SECONDS: a notice published in this process is seen at once, one published on another worker or
+    server within that time (the notice is legal text, not a live state; a page load was one query more without it).
+    """
+    key = id(db.engine)
+    cached = _versions.get(key)
+    if cached is not None and cached[1] > time.monotonic():
+        return cached[0]
     version = db.session.execute(select(func.max(PrivacyNotice.version))).scalar_one_or_none()
-    return version or current_notice().version
+    version = version or current_notice().version
+    _versions[key] = (version, time.monotonic() + VERSION_CACHE_SECONDS)
+    return version
+
+
+def forget_version() -> None:
+    """Every app of this process asks the database again (after a publication; tests, after emptying it)."""
+    _versions.clear()
 
 
 def publish_notice(body: str, by: User) -> PrivacyNotice:
@@ -126,6 +145,7 @@ def publish_notice(body: str, by: User) -> PrivacyNotice:
     except IntegrityError:  # another admin published the same version number a moment ago
         db.session.rollback()
         raise RuleError("Otra persona publicó una versión del aviso recién: revísala y vuelve a intentarlo.") from None
+    forget_version()
     return notice
 
 

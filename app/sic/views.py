@@ -6,9 +6,12 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import joinedload
 
-from app.auth.access import admin_required, course_or_404
+from app.auth.access import COURSE_LOAD_OPTIONS, admin_required, course_or_404, loaded_course
+from app.courses.models import Course
 from app.extensions import db
 from app.sence.tokens import TokenKeyError
 from app.sic import protocol, service
@@ -17,6 +20,7 @@ from app.timeutil import utcnow
 
 bp = Blueprint("sic", __name__)
 log = logging.getLogger(__name__)
+COURSE_LOAD_OPTIONS.append(lambda: joinedload(Course.sic))  # the recorder then knows without a query
 
 # The participant's clicks that count as dedication (instructivo p. 46). The timer poll (courses.timer) is not
 # one: it is the hottest path and a poll is not a click. Evaluations' pages count too (their own blueprint).
@@ -33,6 +37,8 @@ def record_participant_action(response):
     if response.status_code >= 400 or "course_id" not in args or not current_user.is_authenticated \
             or not current_user.is_participant:
         return response
+    if _sic_known_off(args["course_id"]):
+        return response
     lesson_id = args.get("lesson_id")
     if endpoint == "courses.course" and request.args.get("leccion", "").isdigit():
         lesson_id = int(request.args["leccion"])
@@ -43,6 +49,16 @@ def record_participant_action(response):
         log.warning("could not record a SIC action", exc_info=True)
         db.session.rollback()
     return response
+
+
+def _sic_known_off(course_id: int) -> bool:
+    """True when the request already loaded the course with its SIC settings (COURSE_LOAD_OPTIONS) and SIC is off:
+    then the INSERT ... SELECT would write nothing, and its round trip and commit are saved. When in doubt (the
+    course not loaded, or expired by a commit), False: the statement decides."""
+    course = loaded_course(course_id)
+    if course is None or "sic" in sa_inspect(course).unloaded:
+        return False
+    return course.sic is None or not course.sic.enabled
 
 
 def _course(course_id: int):

@@ -1,0 +1,73 @@
+"""What a browser gets from one server with no proxy: compressed pages and files, fingerprinted static URLs
+cached for a year, and nothing changed for a client that does not ask for compression."""
+
+import gzip
+import re
+
+import brotli
+
+from app.auth.models import User
+from tests.courses.helpers import gated_course, participant_signed_in
+from tests.factories import open_session
+
+STATIC_URL = re.compile(r'(?:src|href)="(/static/[^"]+)"')
+
+
+def _course_page(client):
+    course, _ = gated_course(title="Excel intermedio")
+    user: User = participant_signed_in(client, course)
+    open_session(user, course)
+    return f"/cursos/{course.id}"
+
+
+def test_the_course_page_is_compressed_only_for_a_client_that_accepts_it(client, db):
+    url = _course_page(client)
+    plain = client.get(url)
+    zipped = client.get(url, headers={"Accept-Encoding": "gzip"})
+    squeezed = client.get(url, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert plain.status_code == zipped.status_code == squeezed.status_code == 200
+    assert "Content-Encoding" not in plain.headers
+    assert zipped.headers["Content-Encoding"] == "gzip" and squeezed.headers["Content-Encoding"] == "br"
+    for reply in (plain, zipped, squeezed):
+        assert "Accept-Encoding" in reply.headers["Vary"] and reply.headers["Cache-Control"] == "no-store"
+    page = plain.get_data(as_text=True)
+    assert "Excel intermedio" in page
+    assert len(gzip.decompress(zipped.data)) == len(plain.data)
+    assert "Excel intermedio" in brotli.decompress(squeezed.data).decode()
+    assert len(squeezed.data) < len(plain.data) / 2
+
+
+def test_static_urls_are_fingerprinted_and_cached_for_a_year_compressed(client, db):
+    page = client.get(_course_page(client)).get_data(as_text=True)
+    urls = [url.replace("&amp;", "&") for url in STATIC_URL.findall(page)]
+    assert {"/static/css/app.css", "/static/vendor/htmx.min.js", "/static/js/player.js"} <= {
+        url.split("?")[0] for url in urls}
+    for url in urls:
+        assert re.search(r"\?v=[0-9a-f]{12}$", url), url
+        plain = client.get(url)
+        zipped = client.get(url, headers={"Accept-Encoding": "gzip"})
+        assert plain.status_code == zipped.status_code == 200
+        assert zipped.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert "Expires" not in zipped.headers
+        if len(plain.data) > 500:
+            assert zipped.headers["Content-Encoding"] == "gzip"
+            assert gzip.decompress(zipped.data) == plain.data
+
+
+def test_a_url_not_naming_the_current_content_is_revalidated_not_cached_for_a_year(client, db):
+    for url in ("/static/css/app.css", "/static/css/app.css?v=000000000000"):
+        reply = client.get(url, headers={"Accept-Encoding": "gzip"})
+        assert reply.status_code == 200
+        assert reply.headers["Cache-Control"] == "no-cache"
+        assert "immutable" not in reply.headers["Cache-Control"]
+
+
+def test_the_unchanged_timer_poll_stays_an_empty_204(client, db):
+    url = _course_page(client)
+    fragment = client.get(f"{url}/timer", headers={"HX-Request": "true", "Accept-Encoding": "gzip"})
+    assert fragment.status_code == 200 and "Content-Encoding" not in fragment.headers  # the hottest path
+    shown = re.search(r'id="sence-timer-shown"[^>]*value="([^"]*)"', fragment.get_data(as_text=True))
+    assert shown, fragment.get_data(as_text=True)
+    again = client.get(f"{url}/timer?shown={shown.group(1)}",
+                       headers={"HX-Request": "true", "Accept-Encoding": "gzip"})
+    assert again.status_code == 204 and again.data == b"" and "Content-Encoding" not in again.headers
