@@ -251,10 +251,16 @@ class SessionLine:
     sence_session: SenceSession
     outcome: str
     hours: float | None
+    origin_flagged: bool = False  # an answer of this session came from an Origin that is neither SENCE's nor null
 
     @property
     def label(self) -> str:
         return SESSION_LABELS[self.outcome]
+
+    @property
+    def flags(self) -> list[str]:
+        return ([CLOCK_FLAG] if self.sence_session.time_flagged else []) + ([ORIGIN_FLAG] if self.origin_flagged
+                                                                            else [])
 
 
 @dataclass
@@ -272,11 +278,21 @@ def session_lines(course_id: int, now: datetime, user_id: int | None = None,
     if environment is not None:
         query = query.where(SenceSession.environment == environment)
     lines = []
+    flagged = _origin_flagged_sessions(course_id, user_id)
     for sence_session in db.session.execute(query.order_by(SenceSession.started_at.desc())).scalars():
         outcome = session_outcome(sence_session, now)
         hours = round(session_hours(sence_session), 2) if sence_session.closed_at is not None else None
-        lines.append(SessionLine(sence_session, outcome, hours))
+        lines.append(SessionLine(sence_session, outcome, hours, sence_session.id_sesion_alumno in flagged))
     return lines
+
+
+def _origin_flagged_sessions(course_id: int, user_id: int | None) -> set[str]:
+    """IdSesionAlumno of the sessions with an answer (login or logout) flagged "origin": one query."""
+    query = (select(Attempt.id_sesion_alumno).join(Exchange, Exchange.attempt_id == Attempt.id)
+             .where(Attempt.course_id == course_id, Exchange.direction == "in", Exchange.flags.like("%origin%")))
+    if user_id is not None:
+        query = query.where(Attempt.user_id == user_id)
+    return set(db.session.execute(query.distinct()).scalars())
 
 
 def failed_attempt_lines(course_id: int, user_id: int, now: datetime) -> list[AttemptLine]:
