@@ -96,9 +96,11 @@ def _claim_attempt(attempt_id: int, now: datetime) -> bool:
 
 
 def _failure_entry(attempt: Attempt, abandoned: bool, now: datetime) -> dict:
+    """`abandoned` = no answer after ABANDON_AFTER; `until` = when an answer still counts (it may yet arrive)."""
     at = attempt.created_at if abandoned else (attempt.answered_at or now)
     codes = [] if abandoned else [c for c in (attempt.error_codes or "").replace(",", ";").split(";") if c.strip()]
     return {"attempt_id": attempt.id, "kind": attempt.kind, "at": at.isoformat(), "abandoned": abandoned,
+            "until": attempt.deadline.isoformat() if abandoned else None,
             "codes": [c.strip() for c in codes], "environment": attempt.environment,
             "cod_sence": attempt.cod_sence, "codigo_curso": attempt.codigo_curso, "linea": attempt.linea}
 
@@ -149,8 +151,11 @@ def _alert_text(attempt: Attempt, failures: list[dict]) -> tuple[str, str]:
     latest = failures[-1]
     lines = [_failure_line(entry) for entry in failures]
     count = len(failures)
-    subject = f"Falla SENCE: {user.full_name} en «{course.title}»" + (f" ({count} intentos)" if count > 1 else "")
+    unanswered = all(entry["abandoned"] for entry in failures)  # nothing failed yet: SENCE has not answered
+    subject = (f"{'Sin respuesta de SENCE' if unanswered else 'Falla SENCE'}: {user.full_name} en «{course.title}»"
+               + (f" ({count} intentos)" if count > 1 else ""))
     body = _render("notify/mail/alert.txt", user=user, course=course, failures=lines, count=count,
+                   unanswered=unanswered,
                    cod_sence=latest["cod_sence"], codigo_curso=latest["codigo_curso"], linea=latest["linea"],
                    linea_label=LINEAS.get(latest["linea"], ""),
                    environment=ENVIRONMENT_LABELS.get(latest["environment"], latest["environment"]),
@@ -163,8 +168,11 @@ def _failure_line(entry: dict) -> dict:
     kind = KIND_LABELS.get(entry["kind"], entry["kind"])
     if entry["abandoned"]:
         minutes = int(ABANDON_AFTER.total_seconds() // 60)
-        errors = [("sin respuesta", f"SENCE no devolvió respuesta en {minutes} minutos: el participante "
-                                    "abandonó la página de SENCE o ClaveÚnica, o se perdió la respuesta.")]
+        until = entry.get("until")
+        by = f" hasta las {format_chile(datetime.fromisoformat(until), '%H:%M del %d-%m-%Y')}" if until else ""
+        errors = [("sin respuesta", f"Sin respuesta de SENCE después de {minutes} minutos; aún puede llegar{by}. "
+                                    "Si no llega, el participante abandonó la página de SENCE o ClaveÚnica, "
+                                    "o se perdió la respuesta.")]
     else:
         errors = []
         for code in entry["codes"] or ["(vacío)"]:
@@ -183,6 +191,53 @@ def on_attempt_failed(attempt: Attempt, **_extra) -> None:
 
 
 signals.attempt_failed.connect(on_attempt_failed)
+
+
+def answered_after_alert(attempt: Attempt, now: datetime | None = None) -> OutboxMessage | None:
+    """SENCE's success arrived after the attempt was reported as unanswered: take it back.
+
+    An alert still collecting (unsent, not being sent) loses the entry, and goes away when nothing is left;
+    one already sent gets a short follow-up, so the OTEC's inbox and the Correos page tell the whole story.
+    Returns the follow-up, if one was queued.
+    """
+    notice = db.session.get(AttemptNotice, attempt.id)
+    if notice is None or notice.outbox_id is None:
+        return None
+    message = db.session.execute(
+        select(OutboxMessage).where(OutboxMessage.id == notice.outbox_id).with_for_update(skip_locked=True)
+    ).scalar_one_or_none()
+    if message is not None and message.status == "pending" and message.attempts == 0:
+        rest = [f for f in message.context.get("failures", []) if f["attempt_id"] != attempt.id]
+        if rest:
+            message.context = {"failures": rest}
+            message.subject, message.body = _alert_text(attempt, rest)
+        else:
+            db.session.delete(message)
+        return None
+    recipients = (message.recipients if message is not None else None) or (
+        attempt.course.sence.alert_email_list if attempt.course.sence is not None else [])
+    if not recipients:
+        return None
+    user, course = attempt.user, attempt.course
+    body = _render("notify/mail/alert_answered.txt", user=user, course=course,
+                   kind=KIND_LABELS.get(attempt.kind, attempt.kind),
+                   sent=format_chile(attempt.created_at, "%d-%m-%Y %H:%M:%S"),
+                   answered=format_chile(attempt.answered_at or now or utcnow(), "%d-%m-%Y %H:%M:%S"))
+    subject = _one_line(f"Llegó la respuesta de SENCE: {user.full_name} en «{course.title}»")
+    return enqueue("alert", recipients, subject, body, now=now, course_id=attempt.course_id, user_id=attempt.user_id,
+                   context={"answered_attempt_id": attempt.id})
+
+
+def on_attempt_succeeded(attempt: Attempt, **_extra) -> None:
+    """Signal receiver, inside the callback's transaction: a savepoint keeps a mail problem from undoing it."""
+    try:
+        with db.session.begin_nested():
+            answered_after_alert(attempt)
+    except Exception:
+        log.exception("could not take back the no-answer alert of attempt %s", getattr(attempt, "id", "?"))
+
+
+signals.attempt_succeeded.connect(on_attempt_succeeded)
 
 
 def queue_abandoned_alerts(now: datetime) -> int:

@@ -266,8 +266,9 @@ class SessionLine:
 @dataclass
 class AttemptLine:
     attempt: Attempt
-    abandoned: bool
+    abandoned: bool  # no answer from SENCE (as opposed to an error answer)
     errors: list[tuple[str, str]]
+    waiting: bool = False  # no answer yet, but one can still arrive (within the attempt's deadline)
 
 
 def session_lines(course_id: int, now: datetime, user_id: int | None = None,
@@ -308,7 +309,7 @@ def _attempt_line(attempt: Attempt, now: datetime) -> AttemptLine:
     abandoned = attempt.status != "failed"
     codes = [c.strip() for c in (attempt.error_codes or "").split(";") if c.strip()]
     errors = [(code, describe(code).title) for code in codes]
-    return AttemptLine(attempt, abandoned, errors)
+    return AttemptLine(attempt, abandoned, errors, waiting=abandoned and now <= attempt.deadline)
 
 
 # --- Live view ------------------------------------------------------------------------------------------
@@ -321,10 +322,16 @@ class LiveSnapshot:
     pending_attempts: list[Attempt]
     failures: list[AttemptLine]
 
+    @property
+    def abandon_minutes(self) -> int:
+        return int(ABANDON_AFTER.total_seconds() // 60)
+
 
 def live(now: datetime | None = None, course_id: int | None = None) -> LiveSnapshot:
     """Sessions open now, attempts waiting for SENCE, failures in the last day: across all courses, or one
-    course's (what its instructors may see)."""
+    course's (what its instructors may see). An attempt without answer for ABANDON_AFTER is listed among the
+    failures as still answerable until its deadline; a success arriving later takes it off the list (it is no
+    longer pending) and puts its session among the open ones."""
     now = now or utcnow()
     in_session_course = SenceSession.course_id == course_id if course_id is not None else True
     in_attempt_course = Attempt.course_id == course_id if course_id is not None else True
