@@ -13,9 +13,9 @@ of AttemptNotice.
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from importlib import import_module
 
 from flask import current_app
 from sqlalchemy import exists, func, select, update
@@ -52,12 +52,22 @@ class SweepResult:
     sent: int = 0
     failed: int = 0
     waiting: int = 0
-    closeout: int = 0
+    queued: dict[str, int] = field(default_factory=dict)  # other features' mail: Producer.label -> messages
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
+        extra = "".join(f", {label}: {count}" for label, count in self.queued.items())
         return (f"recordatorios: {self.reminders}, fallas reportadas: {self.alerts}, enviados: {self.sent}, "
-                f"con error: {self.failed}, pendientes: {self.waiting}, avisos de cierre de curso: {self.closeout}")
+                f"con error: {self.failed}, pendientes: {self.waiting}{extra}")
+
+
+@dataclass(frozen=True)
+class Producer:
+    """Another feature's time-driven mail, queued by the sweep before sending. notify knows it only through this:
+    the features built on notify hand their producers in (app/sweep.py), notify never imports them."""
+
+    label: str  # Spanish, for the summary line: "avisos de cierre de curso"
+    queue: Callable[[datetime], int]  # queues what is due at `now`, commits, returns the messages queued
 
 
 # --- Writing to the outbox ------------------------------------------------------------------------------
@@ -366,21 +376,16 @@ def _refused_text(refused: dict) -> str:
     return "Algunos destinatarios rechazados: " + "; ".join(f"{a}: {c}" for a, (c, _m) in refused.items())
 
 
-# Other features' time-driven mail: modules with `queue(now) -> int` (messages queued), run before sending.
-# Named, not imported, so that notify never imports the features built on it.
-SWEEP_MODULES: tuple[str, ...] = ("app.closeout.reminders",)
-
-
-def sweep(now: datetime | None = None) -> SweepResult:
-    """The time-driven work, once: reminders, abandoned-attempt alerts, then every due message."""
+def sweep(now: datetime | None = None, producers: tuple[Producer, ...] = ()) -> SweepResult:
+    """The time-driven mail work, once: reminders, no-answer alerts, the producers' mail, then every due message."""
     now = now or utcnow()
     result = SweepResult()
     sence_service.expire_stale(now=now)  # sessions past their limit without a close: terminal "expired"
     db.session.commit()
     result.reminders = queue_reminders(now)
     result.alerts = queue_abandoned_alerts(now)
-    for name in SWEEP_MODULES:
-        result.closeout += import_module(name).queue(now)
+    for producer in producers:
+        result.queued[producer.label] = result.queued.get(producer.label, 0) + producer.queue(now)
     send_due(now, result=result)
     result.waiting = db.session.execute(
         select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")

@@ -17,13 +17,13 @@ from app.evaluations.models import EvaluationAttempt, StatusOverride
 from app.evaluations.status import participant_status
 from app.extensions import db as _db
 from app.notify.models import OutboxMessage
-from app.notify.service import sweep
 from app.privacy import retention
 from app.privacy.models import AccessEvent, Pseudonym
 from app.privacy.service import block, file_request
 from app.privacy.suppression import suppress
 from app.reports.service import attendance
 from app.sic.models import CourseSic, SicAccepted, SicAction, SicSend
+from app.sweep import mail_sweep as sweep
 from app.timeutil import CHILE, utcnow
 from tests.certificates.helpers import certificate_row
 from tests.closeout import helpers as closeout
