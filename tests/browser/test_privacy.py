@@ -37,7 +37,7 @@ def test_notice_download_suppression_request_processed_by_the_admin(page, live, 
     shot(page, "privacy-notice-desktop")
     page.get_by_role("button", name="Leí el aviso de privacidad").click()
     page.wait_for_url(f"{live.url}/")
-    assert page.get_by_role("link", name=title).is_visible()
+    assert page.get_by_role("link", name=title, exact=True).is_visible()
 
     page.get_by_role("link", name="Mis datos").first.click()
     assert page.get_by_role("heading", name="Mis datos").is_visible()
