@@ -239,7 +239,10 @@ def answered_after_alert(attempt: Attempt, now: datetime | None = None) -> Outbo
 
 
 def on_attempt_succeeded(attempt: Attempt, **_extra) -> None:
-    """Signal receiver, inside the callback's transaction: a savepoint keeps a mail problem from undoing it."""
+    """Signal receiver, inside the callback's transaction: a savepoint keeps a mail problem from undoing it.
+    Nearly every success was never reported: one primary-key lookup and nothing else for those."""
+    if db.session.get(AttemptNotice, attempt.id) is None:
+        return
     try:
         with db.session.begin_nested():
             answered_after_alert(attempt)
