@@ -46,6 +46,7 @@ demo: install-app
 demo-reset:
 	rm -f instance/pizarra.sqlite3
 	rm -rf instance/uploads
+	rm -rf instance/sence-journal
 
 # Browser tests need Debian's Chromium; install it when missing (root on CI and dev machines).
 # The certificate tests render PDFs with poppler-utils (pdftoppm) and read them back with tesseract (Spanish).

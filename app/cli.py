@@ -8,9 +8,9 @@ from app.auth.run import InvalidRun, normalize_run
 
 
 def register_cli(app: Flask) -> None:
-    from app.notify.cli import register as register_notify_cli
+    from app.sweep import register as register_sweep_cli
 
-    register_notify_cli(app)
+    register_sweep_cli(app)
     from app.sic.cli import register as register_sic_cli
 
     register_sic_cli(app)

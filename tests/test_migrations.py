@@ -43,3 +43,18 @@ def test_migrations_upgrade_an_empty_database_to_the_models(empty_database_url):
         db.engine.dispose()
     assert diff == [], f"models and migrations differ: {diff}"
     assert {"users", "courses", "enrollments", "sence_attempts", "sence_sessions"} <= tables
+
+
+def test_migrating_leaves_the_apps_loggers_working(empty_database_url):
+    """alembic's fileConfig would otherwise disable every logger that already exists (app.sence.*, ...)."""
+    import logging
+
+    import app.sence.journal  # noqa: F401 (its module logger exists before the migration runs)
+
+    app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url,
+                      "MIGRATIONS_DIR": str(ROOT / "migrations")})
+    logger = logging.getLogger("app.sence.journal")
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        db.engine.dispose()
+    assert logger.disabled is False

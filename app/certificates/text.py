@@ -29,6 +29,8 @@ def run_dotted(run: str | None) -> str:
     if not run or "-" not in run:
         return run or ""
     body, digit = run.split("-", 1)
+    if not body.isdigit():  # not a RUN (e.g. a pseudonym code): shown as it is
+        return run
     return f"{int(body):,}".replace(",", ".") + f"-{digit}"
 
 

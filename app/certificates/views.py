@@ -12,6 +12,8 @@ from app.certificates.forms import RevokeForm, SignerForm
 from app.certificates.models import Certificate
 from app.certificates.text import run_masked
 from app.extensions import db, limiter
+from app.privacy.models import Pseudonym
+from app.privacy.trail import record_access
 from app.sence.models import Otec
 
 bp = Blueprint("certificates", __name__)
@@ -50,8 +52,10 @@ def verify(folio: str):
     cert = service.find(folio)
     if cert is None:
         return render_template("certificates/verify.html", cert=None, typed="", error=NOT_FOUND), 404
-    return render_template("certificates/verify.html", cert=cert, run=run_masked(cert.participant_run), typed="",
-                           error=None)
+    # After a suppression the snapshot holds the pseudonym: the public page says so instead of showing a code.
+    suppressed = db.session.get(Pseudonym, cert.user_id) is not None
+    return render_template("certificates/verify.html", cert=cert, suppressed=suppressed, typed="", error=None,
+                           run="" if suppressed else run_masked(cert.participant_run))
 
 
 # --- Downloads -----------------------------------------------------------------------------------------------
@@ -82,7 +86,9 @@ def _certificate_or_404(cert_id: int) -> Certificate:
 @bp.get("/certificados/<int:cert_id>.pdf")
 @admin_required
 def pdf(cert_id: int):
-    return _pdf_response(_certificate_or_404(cert_id))
+    cert = _certificate_or_404(cert_id)
+    record_access("certificate_pdf", course_id=cert.course_id, subject_user_id=cert.user_id)
+    return _pdf_response(cert)
 
 
 @bp.get("/certificados/cursos/<int:course_id>/certificados.zip")
@@ -91,6 +97,7 @@ def course_zip(course_id: int):
     course = course_or_404(course_id)
     certs = [c for c in service.of_course(course.id) if c.is_valid]
     response = Response(service.zip_of(certs), mimetype="application/zip")
+    record_access("certificates_zip", course_id=course.id, people=len(certs))
     response.headers["Content-Disposition"] = f'attachment; filename="certificados-curso{course.id}.zip"'
     return response
 

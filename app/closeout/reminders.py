@@ -23,6 +23,7 @@ from app.closeout.models import STEPS, Closeout
 from app.courses.models import Course
 from app.extensions import db
 from app.notify.service import course_link, enqueue
+from app.privacy.service import is_blocked
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def _close_course(row: Closeout, now: datetime) -> int:
     queued = 0
     liquidation = course.end_date + timedelta(days=dl.LIQUIDATION_DAYS)
     for user in service.qualifying_users(course, now):
-        if not user.email:
+        if not user.email or is_blocked(user.id):  # a block (Ley 21.719) stops every e-mail about them
             continue
         cert = certificates.valid_certificate(course.id, user.id)
         body = _render("closeout/mail/dj_participant.txt", user=user, course=course, certificate=cert,

@@ -9,6 +9,7 @@ from app.certificates.forms import RevokeForm
 from app.closeout import bundle, service
 from app.closeout import deadlines as dl
 from app.closeout.models import STEPS
+from app.privacy.trail import enrolled, record_access
 from app.timeutil import utcnow
 
 bp = Blueprint("closeout", __name__, url_prefix="/cierre")
@@ -47,5 +48,6 @@ def evidence(course_id: int):
     course = course_or_404(course_id)
     now = utcnow()
     response = Response(bundle.build(course, now), mimetype="application/zip")
+    record_access("closeout_bundle", course_id=course.id, people=enrolled(course.id))
     response.headers["Content-Disposition"] = f'attachment; filename="{bundle.file_name(course, now)}"'
     return response

@@ -17,6 +17,7 @@ from app.evaluations.grading import close_overdue, rule_for
 from app.evaluations.models import QUESTION_KINDS
 from app.evaluations.status import counted_results, participant_status
 from app.extensions import db
+from app.privacy.trail import record_access
 from app.reports.views import MIMETYPES, _download
 from app.timeutil import utcnow
 
@@ -395,6 +396,7 @@ def gradebook_export(course_id: int, fmt: str):
     course = editable_course_or_abort(course_id)
     book = gradebook(course, Filters.from_args(request.args))
     content = exports.gradebook_csv(book) if fmt == "csv" else exports.gradebook_xlsx(book)
+    record_access("gradebook_export", course_id=course.id, people=len(book.rows))
     return _download(content, fmt, "calificaciones", course.id)
 
 
@@ -438,6 +440,8 @@ def participant(course_id: int, user_id: int):
             return redirect(url_for("evaluations.participant", course_id=course.id, user_id=user.id), 303)
     attempts = [a for e in service.evaluations_of(course.id) for a in service.availability(e, user.id).attempts]
     status = 422 if error or form.errors else 200
+    if request.method == "GET":
+        record_access("grades_detail", course_id=course.id, subject_user_id=user.id)
     return render_template("evaluations/participant.html", course=course, user=user, form=form, error=error,
                            status=participant_status(course.id, user.id), labels=STATUS_LABELS,
                            attempts=attempts, log=service.override_log(course.id, user.id)), status

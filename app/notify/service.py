@@ -13,9 +13,9 @@ of AttemptNotice.
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from importlib import import_module
 
 from flask import current_app
 from sqlalchemy import exists, func, select, update
@@ -52,12 +52,22 @@ class SweepResult:
     sent: int = 0
     failed: int = 0
     waiting: int = 0
-    closeout: int = 0
+    queued: dict[str, int] = field(default_factory=dict)  # other features' mail: Producer.label -> messages
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
+        extra = "".join(f", {label}: {count}" for label, count in self.queued.items())
         return (f"recordatorios: {self.reminders}, fallas reportadas: {self.alerts}, enviados: {self.sent}, "
-                f"con error: {self.failed}, pendientes: {self.waiting}, avisos de cierre de curso: {self.closeout}")
+                f"con error: {self.failed}, pendientes: {self.waiting}{extra}")
+
+
+@dataclass(frozen=True)
+class Producer:
+    """Another feature's time-driven mail, queued by the sweep before sending. notify knows it only through this:
+    the features built on notify hand their producers in (app/sweep.py), notify never imports them."""
+
+    label: str  # Spanish, for the summary line: "avisos de cierre de curso"
+    queue: Callable[[datetime], int]  # queues what is due at `now`, commits, returns the messages queued
 
 
 # --- Writing to the outbox ------------------------------------------------------------------------------
@@ -96,9 +106,11 @@ def _claim_attempt(attempt_id: int, now: datetime) -> bool:
 
 
 def _failure_entry(attempt: Attempt, abandoned: bool, now: datetime) -> dict:
+    """`abandoned` = no answer after ABANDON_AFTER; `until` = when an answer still counts (it may yet arrive)."""
     at = attempt.created_at if abandoned else (attempt.answered_at or now)
     codes = [] if abandoned else [c for c in (attempt.error_codes or "").replace(",", ";").split(";") if c.strip()]
     return {"attempt_id": attempt.id, "kind": attempt.kind, "at": at.isoformat(), "abandoned": abandoned,
+            "until": attempt.deadline.isoformat() if abandoned else None,
             "codes": [c.strip() for c in codes], "environment": attempt.environment,
             "cod_sence": attempt.cod_sence, "codigo_curso": attempt.codigo_curso, "linea": attempt.linea}
 
@@ -149,8 +161,11 @@ def _alert_text(attempt: Attempt, failures: list[dict]) -> tuple[str, str]:
     latest = failures[-1]
     lines = [_failure_line(entry) for entry in failures]
     count = len(failures)
-    subject = f"Falla SENCE: {user.full_name} en «{course.title}»" + (f" ({count} intentos)" if count > 1 else "")
+    unanswered = all(entry["abandoned"] for entry in failures)  # nothing failed yet: SENCE has not answered
+    subject = (f"{'Sin respuesta de SENCE' if unanswered else 'Falla SENCE'}: {user.full_name} en «{course.title}»"
+               + (f" ({count} intentos)" if count > 1 else ""))
     body = _render("notify/mail/alert.txt", user=user, course=course, failures=lines, count=count,
+                   unanswered=unanswered,
                    cod_sence=latest["cod_sence"], codigo_curso=latest["codigo_curso"], linea=latest["linea"],
                    linea_label=LINEAS.get(latest["linea"], ""),
                    environment=ENVIRONMENT_LABELS.get(latest["environment"], latest["environment"]),
@@ -163,8 +178,11 @@ def _failure_line(entry: dict) -> dict:
     kind = KIND_LABELS.get(entry["kind"], entry["kind"])
     if entry["abandoned"]:
         minutes = int(ABANDON_AFTER.total_seconds() // 60)
-        errors = [("sin respuesta", f"SENCE no devolvió respuesta en {minutes} minutos: el participante "
-                                    "abandonó la página de SENCE o ClaveÚnica, o se perdió la respuesta.")]
+        until = entry.get("until")
+        by = f" hasta las {format_chile(datetime.fromisoformat(until), '%H:%M del %d-%m-%Y')}" if until else ""
+        errors = [("sin respuesta", f"Sin respuesta de SENCE después de {minutes} minutos; aún puede llegar{by}. "
+                                    "Si no llega, el participante abandonó la página de SENCE o ClaveÚnica, "
+                                    "o se perdió la respuesta.")]
     else:
         errors = []
         for code in entry["codes"] or ["(vacío)"]:
@@ -183,6 +201,56 @@ def on_attempt_failed(attempt: Attempt, **_extra) -> None:
 
 
 signals.attempt_failed.connect(on_attempt_failed)
+
+
+def answered_after_alert(attempt: Attempt, now: datetime | None = None) -> OutboxMessage | None:
+    """SENCE's success arrived after the attempt was reported as unanswered: take it back.
+
+    An alert still collecting (unsent, not being sent) loses the entry, and goes away when nothing is left;
+    one already sent gets a short follow-up, so the OTEC's inbox and the Correos page tell the whole story.
+    Returns the follow-up, if one was queued.
+    """
+    notice = db.session.get(AttemptNotice, attempt.id)
+    if notice is None or notice.outbox_id is None:
+        return None
+    message = db.session.execute(
+        select(OutboxMessage).where(OutboxMessage.id == notice.outbox_id).with_for_update(skip_locked=True)
+    ).scalar_one_or_none()
+    if message is not None and message.status == "pending" and message.attempts == 0:
+        rest = [f for f in message.context.get("failures", []) if f["attempt_id"] != attempt.id]
+        if rest:
+            message.context = {"failures": rest}
+            message.subject, message.body = _alert_text(attempt, rest)
+        else:
+            db.session.delete(message)
+        return None
+    recipients = (message.recipients if message is not None else None) or (
+        attempt.course.sence.alert_email_list if attempt.course.sence is not None else [])
+    if not recipients:
+        return None
+    user, course = attempt.user, attempt.course
+    body = _render("notify/mail/alert_answered.txt", user=user, course=course,
+                   kind=KIND_LABELS.get(attempt.kind, attempt.kind),
+                   sent=format_chile(attempt.created_at, "%d-%m-%Y %H:%M:%S"),
+                   answered=format_chile(attempt.answered_at or now or utcnow(), "%d-%m-%Y %H:%M:%S"))
+    subject = _one_line(f"Llegó la respuesta de SENCE: {user.full_name} en «{course.title}»")
+    return enqueue("alert", recipients, subject, body, now=now, course_id=attempt.course_id, user_id=attempt.user_id,
+                   context={"answered_attempt_id": attempt.id})
+
+
+def on_attempt_succeeded(attempt: Attempt, **_extra) -> None:
+    """Signal receiver, inside the callback's transaction: a savepoint keeps a mail problem from undoing it.
+    Nearly every success was never reported: one primary-key lookup and nothing else for those."""
+    if db.session.get(AttemptNotice, attempt.id) is None:
+        return
+    try:
+        with db.session.begin_nested():
+            answered_after_alert(attempt)
+    except Exception:
+        log.exception("could not take back the no-answer alert of attempt %s", getattr(attempt, "id", "?"))
+
+
+signals.attempt_succeeded.connect(on_attempt_succeeded)
 
 
 def queue_abandoned_alerts(now: datetime) -> int:
@@ -311,21 +379,16 @@ def _refused_text(refused: dict) -> str:
     return "Algunos destinatarios rechazados: " + "; ".join(f"{a}: {c}" for a, (c, _m) in refused.items())
 
 
-# Other features' time-driven mail: modules with `queue(now) -> int` (messages queued), run before sending.
-# Named, not imported, so that notify never imports the features built on it.
-SWEEP_MODULES: tuple[str, ...] = ("app.closeout.reminders",)
-
-
-def sweep(now: datetime | None = None) -> SweepResult:
-    """The time-driven work, once: reminders, abandoned-attempt alerts, then every due message."""
+def sweep(now: datetime | None = None, producers: tuple[Producer, ...] = ()) -> SweepResult:
+    """The time-driven mail work, once: reminders, no-answer alerts, the producers' mail, then every due message."""
     now = now or utcnow()
     result = SweepResult()
     sence_service.expire_stale(now=now)  # sessions past their limit without a close: terminal "expired"
     db.session.commit()
     result.reminders = queue_reminders(now)
     result.alerts = queue_abandoned_alerts(now)
-    for name in SWEEP_MODULES:
-        result.closeout += import_module(name).queue(now)
+    for producer in producers:
+        result.queued[producer.label] = result.queued.get(producer.label, 0) + producer.queue(now)
     send_due(now, result=result)
     result.waiting = db.session.execute(
         select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")

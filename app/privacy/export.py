@@ -3,7 +3,8 @@
 
 Rule: one function per data class, each selecting only rows of that person. The OTEC's SENCE token never
 appears: attempts leave out the token reference and exchange fields drop any key that names a token.
-The coordinator adds grades, certificates and SIC uploads as more entries of SECTIONS.
+Sends to SIC hold many people at once: only the person's own entries (their line of the payload, their
+rejection) are exported, never the whole send.
 """
 
 import csv
@@ -11,15 +12,19 @@ import io
 import json
 import zipfile
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import String, cast, or_, select
 
 from app.auth.models import User
+from app.certificates.models import Certificate
 from app.courses.models import Course, Enrollment, Lesson, LessonProgress
+from app.evaluations.models import Evaluation, EvaluationAttempt, StatusOverride
 from app.extensions import db
 from app.notify.models import OutboxMessage
 from app.privacy.models import Block, NoticeAcknowledgement, PrivacyRequest
 from app.sence.models import Attempt, Exchange, SenceSession
+from app.sic.models import SicAccepted, SicAction, SicSend
 from app.timeutil import format_chile, utcnow
 
 SECRET_KEYS = ("token",)
@@ -119,6 +124,84 @@ def privacy_requests(user: User) -> list[dict]:
              "respondida": r.answered_at} for r in rows]
 
 
+def grades(user: User) -> list[dict]:
+    """Each evaluation attempt with its score and grade; the answers as given (one row per attempt)."""
+    rows = db.session.execute(
+        select(EvaluationAttempt, Evaluation).join(Evaluation, Evaluation.id == EvaluationAttempt.evaluation_id)
+        .where(EvaluationAttempt.user_id == user.id).order_by(EvaluationAttempt.id)
+    ).all()
+    return [{"id": a.id, "curso_id": e.course_id, "evaluacion": e.title, "intento": a.number,
+             "comenzado": a.started_at, "enviado": a.submitted_at, "puntaje_pct": a.score_pct, "nota": a.grade,
+             "en_revision": a.pending_review,
+             "respuestas": [{"pregunta_id": x.question_id, "respuesta": x.value, "puntos": x.points}
+                            for x in sorted(a.answers, key=lambda x: x.question_id)]} for a, e in rows]
+
+
+def status_decisions(user: User) -> list[dict]:
+    rows = db.session.execute(select(StatusOverride).where(StatusOverride.user_id == user.id)
+                              .order_by(StatusOverride.id)).scalars()
+    return [{"curso_id": o.course_id, "estado": o.status or "(sin decisión)", "motivo": o.reason,
+             "fecha": o.created_at} for o in rows]
+
+
+def certificates(user: User) -> list[dict]:
+    rows = db.session.execute(select(Certificate).where(Certificate.user_id == user.id)
+                              .order_by(Certificate.id)).scalars()
+    return [{"folio": c.folio, "curso_id": c.course_id, "curso": c.course_title, "nombre": c.participant_name,
+             "run": c.participant_run, "horas": c.hours, "nota_final": c.final_grade, "estado": c.status,
+             "emitido": c.issued_at, "revocado": c.revoked_at} for c in rows]
+
+
+def sic_actions(user: User) -> list[dict]:
+    rows = db.session.execute(select(SicAction).where(SicAction.user_id == user.id).order_by(SicAction.id))
+    return [{"curso_id": a.course_id, "leccion_id": a.lesson_id, "evaluacion_id": a.evaluation_id, "fecha": a.at}
+            for a in rows.scalars()]
+
+
+def sic_accepted(user: User) -> list[dict]:
+    rows = db.session.execute(select(SicAccepted).where(SicAccepted.user_id == user.id)
+                              .order_by(SicAccepted.course_id, SicAccepted.module)).scalars()
+    return [{"curso_id": r.course_id, "modulo": r.module or "(curso)", "avance_pct": r.percent,
+             "aceptado": r.accepted_at} for r in rows]
+
+
+def run_number(run: str | None) -> str:
+    """The RUN as SIC sends it: the number without the check digit (`rutAlumno`)."""
+    return (run or "").split("-")[0]
+
+
+def sic_sends_query(user: User):
+    """Sends of courses the person has SIC data in (the payload names them); the rows still hold everybody."""
+    courses = select(SicAction.course_id).where(SicAction.user_id == user.id).union(
+        select(SicAccepted.course_id).where(SicAccepted.user_id == user.id),
+        select(Enrollment.course_id).where(Enrollment.user_id == user.id))
+    return select(SicSend).where(SicSend.course_id.in_(courses)).order_by(SicSend.id)
+
+
+def own_sic_entries(send: SicSend, number: str) -> tuple[list[dict], list[dict]]:
+    """The person's line(s) of a send's payload and their rejections, found by their RUN number."""
+    students = [s for s in (send.request_body or {}).get("listaAlumnos", []) if str(s.get("rutAlumno")) == number]
+    rejections = [r for r in send.rejections or [] if str(r.get("rut")) == number]
+    return students, rejections
+
+
+def sic_sends(user: User) -> list[dict]:
+    number = run_number(user.run)
+    if not number:
+        return []
+    rows = []
+    for send in db.session.execute(sic_sends_query(user)).scalars():
+        students, rejections = own_sic_entries(send, number)
+        if students or rejections:
+            rows.append({"envio_id": send.id, "curso_id": send.course_id, "fecha": send.started_at,
+                         "estado": send.status, "enviado": _clean_all(students), "rechazos": rejections})
+    return rows
+
+
+def _clean_all(items: list[dict]) -> list[dict]:
+    return [_clean(item) for item in items]
+
+
 # name in the ZIP -> (Spanish title for the page, function)
 SECTIONS = {
     "perfil": ("Perfil", profile),
@@ -127,6 +210,12 @@ SECTIONS = {
     "sence_intentos": ("Intentos SENCE", sence_attempts),
     "sence_sesiones": ("Sesiones SENCE", sence_sessions),
     "sence_intercambios": ("Intercambios con SENCE", sence_exchanges),
+    "calificaciones": ("Calificaciones (intentos de evaluación)", grades),
+    "estado_curso": ("Decisiones sobre tu estado en un curso", status_decisions),
+    "certificados": ("Certificados", certificates),
+    "sic_acciones": ("Actividad registrada para SIC", sic_actions),
+    "sic_avance_aceptado": ("Avance aceptado por SENCE (SIC)", sic_accepted),
+    "sic_envios": ("Envíos a SIC con tus datos", sic_sends),
     "correos": ("Correos enviados", emails),
     "aviso_privacidad": ("Avisos de privacidad leídos", notice_acknowledgements),
     "solicitudes": ("Solicitudes de privacidad", privacy_requests),
@@ -140,6 +229,8 @@ def collect(user: User) -> dict[str, list[dict]]:
 def _json_value(value):
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, Decimal):  # grades and scores: exact, as text ("6.2")
+        return str(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
@@ -151,7 +242,7 @@ def csv_value(value) -> str:
     if isinstance(value, bool):
         return "Sí" if value else "No"
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
+        return json.dumps(value, ensure_ascii=False, default=_json_value)
     text = str(value)
     return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
 

@@ -6,8 +6,9 @@ SELECT ... FOR UPDATE SKIP LOCKED (as the outbox rows are in app/notify), so a s
 moment skips the class instead of waiting, and after the first commits it finds `last_run_at` recent.
 On SQLite (one writer) the lock clause is a no-op.
 
-One function per data class; the coordinator adds the grades and certificates tables of other branches to
-`grades_certificates`.
+One function per data class. SIC records (clicks, accepted progress, sends) are SENCE evidence: they age with
+`sence_evidence`. A suppressed person's closed account goes once none of their evidence (SENCE attempts,
+evaluation attempts, certificates) is left, whichever class removed the last of it.
 """
 
 from dataclasses import dataclass
@@ -18,10 +19,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.auth.models import User
+from app.certificates.models import Certificate
+from app.evaluations.models import Answer, EvaluationAttempt, StatusOverride
 from app.extensions import db
 from app.notify.models import OutboxMessage
 from app.privacy.models import AccessEvent, Pseudonym, RetentionPolicy, RetentionRun
 from app.sence.models import Attempt, Exchange
+from app.sic.models import SicAccepted, SicAction, SicSend
 from app.timeutil import utcnow
 
 RUN_EVERY = timedelta(hours=24)
@@ -36,11 +40,11 @@ class DataClass:
 
 DATA_CLASSES = {
     "sence_evidence": DataClass(
-        "Evidencia SENCE (intentos, sesiones, intercambios)", 5 * 365,
+        "Evidencia SENCE (intentos, sesiones, intercambios; actividad, avance y envíos SIC)", 5 * 365,
         "La OTEC debe poder acreditar la asistencia ante SENCE y en auditorías (5 años por defecto). Al vencer se "
         "borra, y con ella la cuenta cerrada de quien pidió la supresión."),
     "grades_certificates": DataClass(
-        "Notas y certificados", 5 * 365,
+        "Notas y certificados (intentos de evaluación, decisiones de estado, certificados)", 5 * 365,
         "Mismo plazo que la evidencia SENCE: las notas de cursos SENCE son parte de lo que se acredita."),
     "outbox": DataClass(
         "Correos enviados o fallidos", 180,
@@ -53,25 +57,44 @@ DATA_CLASSES = {
 # What the settings page calls each count of a run.
 COUNT_LABELS = {"sence_exchanges": "intercambios SENCE", "sence_attempts": "intentos SENCE (con sus sesiones)",
                 "suppressed_accounts": "cuentas suprimidas", "outbox": "correos",
-                "access_trail": "accesos del personal", "sence_exchanges_unmatched": "respuestas SENCE rechazadas"}
+                "access_trail": "accesos del personal", "sence_exchanges_unmatched": "respuestas SENCE rechazadas",
+                "sic_actions": "actividad SIC", "sic_accepted": "avances SIC aceptados", "sic_sends": "envíos SIC",
+                "evaluation_attempts": "intentos de evaluación (con sus respuestas)",
+                "status_overrides": "decisiones de estado", "certificates": "certificados"}
 
 
 # --- One function per data class: delete what is older than `cutoff`, return counts per table ------------
+
+
+def _drop_finished_accounts() -> int:
+    """Suppressed people with no evidence left: their closed account row goes too."""
+    left = (exists().where(Attempt.user_id == Pseudonym.user_id)
+            | exists().where(EvaluationAttempt.user_id == Pseudonym.user_id)
+            | exists().where(Certificate.user_id == Pseudonym.user_id))
+    done = list(db.session.execute(select(Pseudonym.user_id).where(~left)).scalars())
+    return db.session.execute(delete(User).where(User.id.in_(done))).rowcount if done else 0
 
 
 def sence_evidence(cutoff: datetime) -> dict:
     old = select(Attempt.id).where(Attempt.created_at < cutoff)
     exchanges = db.session.execute(delete(Exchange).where(Exchange.attempt_id.in_(old))).rowcount
     attempts = db.session.execute(delete(Attempt).where(Attempt.created_at < cutoff)).rowcount  # sessions cascade
-    left = exists().where(Attempt.user_id == Pseudonym.user_id)
-    done = [row for row in db.session.execute(select(Pseudonym.user_id).where(~left)).scalars()]
-    users = db.session.execute(delete(User).where(User.id.in_(done))).rowcount if done else 0
-    return {"sence_exchanges": exchanges, "sence_attempts": attempts, "suppressed_accounts": users}
+    counts = {"sence_exchanges": exchanges, "sence_attempts": attempts,
+              "sic_actions": db.session.execute(delete(SicAction).where(SicAction.at < cutoff)).rowcount,
+              "sic_accepted": db.session.execute(delete(SicAccepted).where(SicAccepted.accepted_at < cutoff)).rowcount,
+              "sic_sends": db.session.execute(delete(SicSend).where(SicSend.started_at < cutoff)).rowcount}
+    return {**counts, "suppressed_accounts": _drop_finished_accounts()}
 
 
 def grades_certificates(cutoff: datetime) -> dict:
-    """Grades and certificates arrive with other branches (evaluations, close-out); their deletes go here."""
-    return {}
+    """Evaluation attempts by their start, status decisions by their date, certificates by their issue date."""
+    old = select(EvaluationAttempt.id).where(EvaluationAttempt.started_at < cutoff)
+    db.session.execute(delete(Answer).where(Answer.attempt_id.in_(old)))
+    attempts = db.session.execute(delete(EvaluationAttempt).where(EvaluationAttempt.started_at < cutoff)).rowcount
+    overrides = db.session.execute(delete(StatusOverride).where(StatusOverride.created_at < cutoff)).rowcount
+    certificates = db.session.execute(delete(Certificate).where(Certificate.issued_at < cutoff)).rowcount
+    return {"evaluation_attempts": attempts, "status_overrides": overrides, "certificates": certificates,
+            "suppressed_accounts": _drop_finished_accounts()}
 
 
 def outbox(cutoff: datetime) -> dict:

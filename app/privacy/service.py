@@ -298,6 +298,13 @@ ACCESS_ACTIONS = {
     "sessions_export": "Exportó las sesiones",
     "data_bundle": "Generó el ZIP de «Mis datos» de una persona",
     "trail_export": "Exportó el registro de accesos",
+    "gradebook_export": "Exportó las calificaciones",
+    "grades_detail": "Vio las calificaciones de un participante",
+    "certificate_pdf": "Descargó el certificado de un participante",
+    "certificates_zip": "Descargó los certificados de un curso",
+    "closeout_bundle": "Descargó la evidencia de cierre de un curso",
+    "sic_preview": "Vio la vista previa del envío SIC",
+    "sic_log": "Vio el registro de envíos SIC",
 }
 TRAIL_PAGE = 100
 

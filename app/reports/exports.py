@@ -4,6 +4,8 @@ CSV is what Excel in Chile opens with a double click: UTF-8 with BOM, `;` betwee
 Text that a spreadsheet would run as a formula (= + - @, or a leading tab/CR) gets a leading apostrophe.
 In XLSX every text cell is stored as a string, so nothing there is ever a formula; dates are real dates (Chile's
 local time, Excel has no time zones) and numbers carry a display format, so the sheet sorts, filters and sums.
+SENCE's own FechaHora and ZonaHoraria are copied as received, beside our clock (they are evidence, not what counts),
+with the flags the page shows ("hora SENCE discrepante", "origen no verificado").
 """
 
 import csv
@@ -20,9 +22,9 @@ from app.timeutil import format_chile, to_chile
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ATTENDANCE_COLUMNS = ("Participante", "RUN", "Correo", "Grupo", "Sesiones contadas", "Horas contadas",
                       "Conectividad %", "Meta %", "Estado", "Sesiones vencidas", "Intentos fallidos",
-                      "Última actividad")
-SESSION_COLUMNS = ("Participante", "RUN", "Inicio", "Término", "Duración (h)", "Estado", "IdSesionSence",
-                   "Ambiente")
+                      "Última actividad", "Alertas SENCE")
+SESSION_COLUMNS = ("Participante", "RUN", "Inicio", "Término", "FechaHora SENCE inicio", "FechaHora SENCE término",
+                   "ZonaHoraria SENCE", "Duración (h)", "Estado", "IdSesionSence", "Ambiente", "Alertas SENCE")
 DATETIME = "%d-%m-%Y %H:%M:%S"
 XLSX_DATETIME = "dd-mm-yyyy hh:mm:ss"
 # Display formats per column title; Excel shows them with the reader's own decimal separator.
@@ -45,7 +47,7 @@ def attendance_values(report: AttendanceReport) -> list[list]:
     return [
         [row.user.full_name, row.user.run or "", row.user.email or "", row.group_name, row.sessions_counted,
          row.hours_counted, row.connectivity, row.target, row.status_label, row.sessions_expired,
-         row.failed_attempts, local_time(row.last_activity)]
+         row.failed_attempts, local_time(row.last_activity), ", ".join(row.flags)]
         for row in report.rows
     ]
 
@@ -54,8 +56,10 @@ def session_values(lines: list[SessionLine]) -> list[list]:
     return [
         [line.sence_session.user.full_name, line.sence_session.user.run or "",
          local_time(line.sence_session.started_at), local_time(line.sence_session.closed_at),
+         line.sence_session.started_raw, line.sence_session.closed_raw, line.sence_session.zona_horaria,
          line.hours, line.label, line.sence_session.id_sesion_sence,
-         ENVIRONMENT_LABELS.get(line.sence_session.environment, line.sence_session.environment)]
+         ENVIRONMENT_LABELS.get(line.sence_session.environment, line.sence_session.environment),
+         ", ".join(line.flags)]
         for line in lines
     ]
 

@@ -251,17 +251,24 @@ class SessionLine:
     sence_session: SenceSession
     outcome: str
     hours: float | None
+    origin_flagged: bool = False  # an answer of this session came from an Origin that is neither SENCE's nor null
 
     @property
     def label(self) -> str:
         return SESSION_LABELS[self.outcome]
 
+    @property
+    def flags(self) -> list[str]:
+        return ([CLOCK_FLAG] if self.sence_session.time_flagged else []) + ([ORIGIN_FLAG] if self.origin_flagged
+                                                                            else [])
+
 
 @dataclass
 class AttemptLine:
     attempt: Attempt
-    abandoned: bool
+    abandoned: bool  # no answer from SENCE (as opposed to an error answer)
     errors: list[tuple[str, str]]
+    waiting: bool = False  # no answer yet, but one can still arrive (within the attempt's deadline)
 
 
 def session_lines(course_id: int, now: datetime, user_id: int | None = None,
@@ -272,11 +279,21 @@ def session_lines(course_id: int, now: datetime, user_id: int | None = None,
     if environment is not None:
         query = query.where(SenceSession.environment == environment)
     lines = []
+    flagged = _origin_flagged_sessions(course_id, user_id)
     for sence_session in db.session.execute(query.order_by(SenceSession.started_at.desc())).scalars():
         outcome = session_outcome(sence_session, now)
         hours = round(session_hours(sence_session), 2) if sence_session.closed_at is not None else None
-        lines.append(SessionLine(sence_session, outcome, hours))
+        lines.append(SessionLine(sence_session, outcome, hours, sence_session.id_sesion_alumno in flagged))
     return lines
+
+
+def _origin_flagged_sessions(course_id: int, user_id: int | None) -> set[str]:
+    """IdSesionAlumno of the sessions with an answer (login or logout) flagged "origin": one query."""
+    query = (select(Attempt.id_sesion_alumno).join(Exchange, Exchange.attempt_id == Attempt.id)
+             .where(Attempt.course_id == course_id, Exchange.direction == "in", Exchange.flags.like("%origin%")))
+    if user_id is not None:
+        query = query.where(Attempt.user_id == user_id)
+    return set(db.session.execute(query.distinct()).scalars())
 
 
 def failed_attempt_lines(course_id: int, user_id: int, now: datetime) -> list[AttemptLine]:
@@ -292,7 +309,7 @@ def _attempt_line(attempt: Attempt, now: datetime) -> AttemptLine:
     abandoned = attempt.status != "failed"
     codes = [c.strip() for c in (attempt.error_codes or "").split(";") if c.strip()]
     errors = [(code, describe(code).title) for code in codes]
-    return AttemptLine(attempt, abandoned, errors)
+    return AttemptLine(attempt, abandoned, errors, waiting=abandoned and now <= attempt.deadline)
 
 
 # --- Live view ------------------------------------------------------------------------------------------
@@ -305,10 +322,16 @@ class LiveSnapshot:
     pending_attempts: list[Attempt]
     failures: list[AttemptLine]
 
+    @property
+    def abandon_minutes(self) -> int:
+        return int(ABANDON_AFTER.total_seconds() // 60)
+
 
 def live(now: datetime | None = None, course_id: int | None = None) -> LiveSnapshot:
     """Sessions open now, attempts waiting for SENCE, failures in the last day: across all courses, or one
-    course's (what its instructors may see)."""
+    course's (what its instructors may see). An attempt without answer for ABANDON_AFTER is listed among the
+    failures as still answerable until its deadline; a success arriving later takes it off the list (it is no
+    longer pending) and puts its session among the open ones."""
     now = now or utcnow()
     in_session_course = SenceSession.course_id == course_id if course_id is not None else True
     in_attempt_course = Attempt.course_id == course_id if course_id is not None else True

@@ -379,6 +379,8 @@ def _apply(outcome: Outcome, answer: protocol.Answer, now: datetime) -> None:
     db.session.refresh(attempt)
     apply = _apply_login if attempt.kind == "login" else _apply_logout
     outcome.flags = apply(attempt, answer, now)
+    if not answer.is_error:
+        signals.attempt_succeeded.send(attempt)
     outcome.status, outcome.errors = result_status(attempt), attempt_errors(attempt)
 
 

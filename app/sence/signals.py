@@ -13,3 +13,6 @@ attempt_failed = _signals.signal("attempt-failed")
 session_opened = _signals.signal("session-opened")
 # sender: the SenceSession just closed (status "closed"). Sent before the callback's commit.
 session_closed = _signals.signal("session-closed")
+# sender: the Attempt SENCE answered with a success (login or logout), possibly long after it was sent.
+# Sent before the callback's commit, after the session was opened or closed.
+attempt_succeeded = _signals.signal("attempt-succeeded")

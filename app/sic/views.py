@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 from app.auth.access import COURSE_LOAD_OPTIONS, admin_required, course_or_404, loaded_course
 from app.courses.models import Course
 from app.extensions import db
+from app.privacy.trail import record_access
 from app.sence.tokens import TokenKeyError
 from app.sic import protocol, service
 from app.sic.forms import ENVIRONMENT_CHOICES, ModuleForm, SicSettingsForm
@@ -160,6 +161,8 @@ def preview(course_id: int):
     except TokenKeyError as err:
         payload, problems = None, [str(err)]
     text = json.dumps(payload, ensure_ascii=False, indent=2) if payload is not None else ""
+    if payload is not None:  # it lists every participant's RUN and progress
+        record_access("sic_preview", course_id=course.id, people=len(payload.get("listaAlumnos", [])))
     return render_template("sic/preview.html", course=course, payload_text=text, problems=problems,
                            url=service.base_url(service.settings_of(course).environment) + protocol.SEND_PATH)
 
@@ -168,7 +171,11 @@ def preview(course_id: int):
 @admin_required
 def course_log(course_id: int):
     course = _course(course_id)
-    return render_template("sic/course_log.html", course=course, sends=service.sends_of(course.id),
+    sends = service.sends_of(course.id)
+    named = {r.get("rut") for send in sends for r in send.rejections or []}  # the log names rejected people
+    if named:
+        record_access("sic_log", course_id=course.id, people=len(named))
+    return render_template("sic/course_log.html", course=course, sends=sends,
                            labels=service.STATUS_LABELS, environments=ENVIRONMENT_CHOICES, now=utcnow())
 
 

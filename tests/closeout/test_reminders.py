@@ -10,7 +10,8 @@ from app.certificates.models import Certificate
 from app.closeout.models import Closeout
 from app.extensions import db
 from app.notify.models import OutboxMessage
-from app.notify.service import sweep
+from app.sweep import CLOSEOUT
+from app.sweep import mail_sweep as sweep
 from app.timeutil import CHILE
 from tests.closeout.helpers import finished_course, participant
 from tests.notify.conftest import smtp  # noqa: F401 (the real SMTP server fixture)
@@ -31,9 +32,9 @@ def test_the_day_after_the_end_each_qualifying_participant_is_told_how_to_issue_
     course = finished_course(ended_days_ago=0)
     participant(course, "Ana Pérez", email="ana@correo.cl")
     participant(course, "Benito Soto", email="benito@correo.cl", sessions=0)  # no SENCE session: not on the DJ
-    assert sweep(now=_noon(course, 0)).closeout == 0  # the course ends today: nothing yet
+    assert sweep(now=_noon(course, 0)).queued[CLOSEOUT.label] == 0  # the course ends today: nothing yet
     result = sweep(now=_noon(course, 1))
-    assert result.closeout == 1
+    assert result.queued[CLOSEOUT.label] == 1
     assert smtp.recipients() == ["ana@correo.cl"]
     [mail] = smtp.messages
     assert "declaración jurada" in mail["Subject"] and "Excel intermedio" in mail["Subject"]
@@ -58,8 +59,8 @@ def test_the_otec_is_reminded_before_day_40_and_day_60_while_the_checklist_is_op
     participant(course, "Ana Pérez", email="ana@correo.cl")
     sweep(now=_noon(course, 1))
     smtp.inbox.envelopes.clear()
-    assert sweep(now=_noon(course, 32)).closeout == 0  # more than a week before day 40
-    assert sweep(now=_noon(course, 33)).closeout == 1
+    assert sweep(now=_noon(course, 32)).queued[CLOSEOUT.label] == 0  # more than a week before day 40
+    assert sweep(now=_noon(course, 33)).queued[CLOSEOUT.label] == 1
     sweep(now=_noon(course, 35))
     [mail] = smtp.messages
     assert smtp.recipients() == ["otec@capacita.cl"]
@@ -67,7 +68,7 @@ def test_the_otec_is_reminded_before_day_40_and_day_60_while_the_checklist_is_op
     body = mail.get_content()
     assert (course.end_date + timedelta(days=40)).strftime("%d-%m-%Y") in body
     assert "DJ del OTEC emitida en GCA" in body and f"/cierre/cursos/{course.id}" in body
-    assert sweep(now=_noon(course, 53)).closeout == 1
+    assert sweep(now=_noon(course, 53)).queued[CLOSEOUT.label] == 1
     assert len(smtp.messages) == 2 and "Plazo de liquidación" in smtp.messages[1].get_content()
 
 
@@ -78,14 +79,14 @@ def test_no_otec_reminder_once_every_step_is_ticked(smtp):  # noqa: F811
     row = db.session.get(Closeout, course.id)
     row.otec_dj_at = row.participants_reminded_at = row.otic_documents_at = _noon(course, 5)
     db.session.commit()
-    assert sweep(now=_noon(course, 36)).closeout == 0
-    assert sweep(now=_noon(course, 58)).closeout == 0
+    assert sweep(now=_noon(course, 36)).queued[CLOSEOUT.label] == 0
+    assert sweep(now=_noon(course, 58)).queued[CLOSEOUT.label] == 0
 
 
 def test_a_course_that_ended_over_sixty_days_ago_gets_no_mail(smtp):  # noqa: F811
     course = finished_course(ended_days_ago=61)
     participant(course, "Ana Pérez", email="ana@correo.cl")
-    assert sweep().closeout == 0 and smtp.messages == []
+    assert sweep().queued[CLOSEOUT.label] == 0 and smtp.messages == []
 
 
 @pytest.mark.postgres_only

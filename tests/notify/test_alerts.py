@@ -89,7 +89,8 @@ def test_an_attempt_left_without_answer_is_reported_once_as_abandoned(smtp):
     assert result.alerts == 1
     assert sweep().alerts == 0
     [alert] = _outbox()
-    assert "sin respuesta" in alert.body and "SENCE no devolvió respuesta en 15 minutos" in alert.body
+    assert "sin respuesta" in alert.body
+    assert "Sin respuesta de SENCE después de 15 minutos; aún puede llegar" in alert.body
     assert [f["attempt_id"] for f in alert.context["failures"]] != [recent.id]
 
     sweep(now=utcnow() + timedelta(minutes=11))

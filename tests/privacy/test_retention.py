@@ -44,7 +44,8 @@ def test_each_class_deletes_what_passed_its_period_and_records_it(db):
     old_id = old.id
     runs = {run.data_class: run.counts for run in retention.run_retention(NOW)}
 
-    assert runs["sence_evidence"] == {"sence_exchanges": 2, "sence_attempts": 1, "suppressed_accounts": 0}
+    assert runs["sence_evidence"] == {"sence_exchanges": 2, "sence_attempts": 1, "suppressed_accounts": 0,
+                                      "sic_actions": 0, "sic_accepted": 0, "sic_sends": 0}
     assert runs["outbox"] == {"outbox": 1}
     assert runs["logs"] == {"access_trail": 1, "sence_exchanges_unmatched": 0}
     assert db.session.get(SenceSession, old_id) is None

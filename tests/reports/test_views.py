@@ -97,12 +97,13 @@ def test_the_session_list_csv(client, course_with_history):
     course, ana, evil = course_with_history
     _admin(client)
     rows = _csv_rows(client.get(f"/reportes/cursos/{course.id}/sesiones.csv").data)
-    header = rows.index(["Participante", "RUN", "Inicio", "Término", "Duración (h)", "Estado", "IdSesionSence",
-                         "Ambiente"])
+    header = rows.index(["Participante", "RUN", "Inicio", "Término", "FechaHora SENCE inicio",
+                         "FechaHora SENCE término", "ZonaHoraria SENCE", "Duración (h)", "Estado", "IdSesionSence",
+                         "Ambiente", "Alertas SENCE"])
     sessions = rows[header + 1:]
     assert len(sessions) == 3
-    assert sorted(r[5] for r in sessions) == ["Abierta", "Cerrada a tiempo", "Cerrada a tiempo"]
-    assert all(r[6].startswith("SENCE-") for r in sessions)
+    assert sorted(r[8] for r in sessions) == ["Abierta", "Cerrada a tiempo", "Cerrada a tiempo"]
+    assert all(r[9].startswith("SENCE-") for r in sessions)
 
 
 def test_the_xlsx_holds_the_same_numbers_as_the_page(client, course_with_history):
@@ -197,7 +198,7 @@ def test_the_xlsx_is_a_real_spreadsheet(client, course_with_history):
     sheet = workbook["Asistencia"]
     title_row = next(c.row for c in sheet["A"] if c.value == "Participante")
     assert sheet.freeze_panes == f"A{title_row + 1}"
-    assert sheet.auto_filter.ref == f"A{title_row}:L{title_row + 2}"
+    assert sheet.auto_filter.ref == f"A{title_row}:M{title_row + 2}"
     ana_row = next(c.row for c in sheet["A"] if c.value == "Ana Pérez")
     hours, connectivity, last = (sheet.cell(ana_row, n) for n in (6, 7, 12))
     assert hours.value == 3.5 and hours.number_format == "0.00"
@@ -208,4 +209,4 @@ def test_the_xlsx_is_a_real_spreadsheet(client, course_with_history):
     sessions = workbook["Sesiones"]
     start = next(c.row for c in sessions["A"] if c.value == "Ana Pérez")
     assert isinstance(sessions.cell(start, 3).value, datetime)
-    assert sessions.cell(start, 5).number_format == "0.00"
+    assert sessions.cell(start, 8).number_format == "0.00"
