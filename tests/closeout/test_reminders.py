@@ -1,6 +1,5 @@
 """Close-out mail from `sweep`, through the outbox and a real SMTP server: once each, even with two sweeps."""
 
-import threading
 from datetime import datetime, timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from app.sweep import CLOSEOUT
 from app.sweep import mail_sweep as sweep
 from app.timeutil import CHILE
 from tests.closeout.helpers import finished_course, participant
+from tests.concurrency import run_at_once
 from tests.notify.conftest import smtp  # noqa: F401 (the real SMTP server fixture)
 
 
@@ -98,25 +98,7 @@ def test_two_sweeps_at_once_send_each_close_out_mail_once(app, smtp, backend):  
         for i in range(3):
             participant(course, f"P{n}{i}", email=f"p{n}{i}@correo.cl")
     now = _noon(courses[0], 1)
-    start = threading.Barrier(2)
-    errors = []
-
-    def run():
-        try:
-            with app.app_context():
-                start.wait()
-                sweep(now=now)
-                db.session.remove()
-        except Exception as err:  # reported below
-            errors.append(err)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    run_at_once(app, lambda: sweep(now=now))
     expected = sorted(f"p{n}{i}@correo.cl" for n in range(4) for i in range(3))
     assert sorted(smtp.recipients()) == expected
     assert len(_closeout_mail()) == 12

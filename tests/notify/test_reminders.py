@@ -1,4 +1,3 @@
-import threading
 from datetime import timedelta
 
 import pytest
@@ -9,6 +8,7 @@ from app.notify.models import OutboxMessage
 from app.notify.service import sweep
 from app.sence.models import SenceSession
 from app.timeutil import utcnow
+from tests.concurrency import run_at_once
 from tests.factories import enroll, make_course, make_user
 from tests.notify.helpers import open_session
 
@@ -64,25 +64,7 @@ def test_two_sweeps_at_once_send_each_reminder_once(app, smtp, backend):
         pytest.skip("row locks (SKIP LOCKED) are what this checks; SQLite has a single writer")
     sessions = [_session(started_minutes_ago=170, email=f"p{i}@correo.cl") for i in range(8)]
     now = utcnow()
-    start = threading.Barrier(2)
-    errors = []
-
-    def run():
-        try:
-            with app.app_context():
-                start.wait()
-                sweep(now=now)
-                db.session.remove()
-        except Exception as err:  # reported below
-            errors.append(err)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    run_at_once(app, lambda: sweep(now=now))
     assert sorted(smtp.recipients()) == sorted(f"p{i}@correo.cl" for i in range(8))
     reminders = db.session.execute(select(OutboxMessage).where(OutboxMessage.kind == "reminder")).scalars().all()
     assert len(reminders) == len(sessions)

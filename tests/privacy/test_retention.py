@@ -1,6 +1,5 @@
 """Retention: what has passed its period is deleted by the sweep, once, with a record of what was done."""
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -15,6 +14,7 @@ from app.privacy.service import file_request, log_access
 from app.privacy.suppression import suppress
 from app.sence.models import Attempt, Exchange, SenceSession
 from app.timeutil import utcnow
+from tests.concurrency import run_at_once
 from tests.factories import make_user
 from tests.privacy.helpers import build_world, closed_session
 
@@ -100,25 +100,8 @@ def test_two_sweeps_at_once_run_retention_once(app, db, backend):
         pytest.skip("row locks (SKIP LOCKED) are what this checks; SQLite has a single writer")
     _old_world()
     retention.ensure_policies()
-    start = threading.Barrier(2)
-    errors, recorded = [], []
-
-    def run():
-        try:
-            with app.app_context():
-                start.wait()
-                recorded.extend(r.data_class for r in retention.run_retention(NOW))
-                _db.session.remove()
-        except Exception as err:  # reported below
-            errors.append(err)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    results = run_at_once(app, lambda: [r.data_class for r in retention.run_retention(NOW)])
+    recorded = [data_class for result in results for data_class in result]
     assert sorted(recorded) == sorted(retention.DATA_CLASSES)
     runs = db.session.execute(select(RetentionRun)).scalars().all()
     assert sorted(r.data_class for r in runs) == sorted(retention.DATA_CLASSES)
