@@ -9,6 +9,7 @@ from werkzeug.datastructures import MultiDict
 from app.auth.access import editable_course_or_abort, enrollment_of, viewable_course_or_abort
 from app.auth.models import User
 from app.courses import service as courses
+from app.courses.timer import live_timer_state
 from app.evaluations import exports, service
 from app.evaluations.forms import EvaluationForm, OverrideForm, QuestionForm, RuleForm, points_from
 from app.evaluations.gradebook import STATUS_LABELS, Filters, gradebook
@@ -299,7 +300,8 @@ def attempt(course_id: int, evaluation_id: int, evaluation_attempt_id: int):
                            questions=questions, shown=shown, page=page, answers=answers,
                            answered={qid for qid, v in answers.items() if v.get("options") or v.get("text")},
                            options_of=lambda q: service.ordered_options(attempt, q),
-                           remaining=service.remaining_seconds(attempt, now))
+                           remaining=service.remaining_seconds(attempt, now), sence_session=gate.sence_session,
+                           timer=live_timer_state(gate.sence_session, course) if gate.sence_session else None)
 
 
 def _result_page(course, evaluation, attempt, now):

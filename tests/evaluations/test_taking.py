@@ -237,5 +237,21 @@ def test_a_shuffled_evaluation_keeps_the_same_order_for_the_attempt_across_reloa
     first, second = client.get(url).get_data(as_text=True), client.get(url).get_data(as_text=True)
     positions = [first.index(f'id="pregunta-{qid}"') for qid in attempt.question_order]
     assert positions == sorted(positions)
-    assert first.replace(first.split('name="csrf_token" value="')[1].split('"')[0], "") == \
-        second.replace(second.split('name="csrf_token" value="')[1].split('"')[0], "")
+    assert _questions_shown(first) == _questions_shown(second)
+
+
+def _questions_shown(page: str) -> str:
+    """The attempt's form (questions and options in their order), without its per-request CSRF token."""
+    form = page[page.index('id="attempt-form"'):page.index("</form>", page.index('id="attempt-form"'))]
+    return form.replace(form.split('name="csrf_token" value="')[1].split('"')[0], "")
+
+
+def test_the_attempt_shows_the_sence_bar_with_time_left_and_the_close_button(client):
+    course, evaluation, ana = setup(client)
+    url = start(client, course, evaluation)
+
+    page = client.get(url + "?p=1").get_data(as_text=True)
+
+    assert 'class="sence-box card"' in page and 'id="sence-timer"' in page
+    assert "<dt>Quedan</dt>" in page and "Cerrar sesión SENCE" in page
+    assert f'data-base-title="{evaluation.title} · {course.title} · Pizarra"' in page
