@@ -1,16 +1,15 @@
 """The SENCE timer fragment: what it says in each state, htmx's 204/286 semantics, and its cost per poll."""
 
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from app.courses.timer import course_end, timer_state
 from app.sence.gate import live_session
 from app.timeutil import CHILE, utcnow
 from tests.courses.helpers import gated_course, participant_signed_in
 from tests.factories import enroll, login, make_course, make_user, open_session
+from tests.queries import counting
 
 
 def _poll(client, course, shown: str | None = None):
@@ -161,20 +160,6 @@ def test_a_participant_of_another_course_gets_403(client, db):
     assert _poll(client, course).status_code == 403
 
 
-@contextmanager
-def _counting(engine):
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 @pytest.mark.parametrize("state", ["locked", "open", "warning", "expired"])
 def test_a_poll_is_one_sql_query_that_also_checks_the_account(client, db, state):
     course, _ = gated_course()
@@ -186,7 +171,7 @@ def test_a_poll_is_one_sql_query_that_also_checks_the_account(client, db, state)
     shown, statuses = "", []
     for _ in range(2):  # first a full fragment, then "nothing changed"
         db.session.expunge_all()  # nothing cached in the identity map: the request loads what it needs
-        with _counting(db.engine) as statements:
+        with counting(db.engine) as statements:
             response = client.get(url, query_string={"shown": shown}, headers={"HX-Request": "true"})
         statuses.append(response.status_code)
         assert len(statements) == 1, statements

@@ -1,9 +1,8 @@
 """Recording participants' clicks for dedication time: one statement per click, nothing on the timer poll."""
 
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app.courses.models import Lesson, Material
 from app.extensions import db
@@ -11,21 +10,8 @@ from app.sic import service
 from app.sic.models import SicAction
 from tests.evaluations.helpers import make_evaluation
 from tests.factories import login, make_user, open_session
+from tests.queries import counting
 from tests.sic.conftest import participant, sic_course
-
-
-@contextmanager
-def _counting(engine):
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def _actions() -> int:
@@ -49,7 +35,7 @@ def test_the_timer_poll_stays_one_query_and_records_nothing(client, signed_in, s
     before, url = _actions(), f"/cursos/{course.id}/timer"
     for _ in range(3):
         db.session.expunge_all()
-        with _counting(db.engine) as statements:
+        with counting(db.engine) as statements:
             response = client.get(url, headers={"HX-Request": "true"})
         assert response.status_code in (200, 204)
         assert len(statements) == 1, statements
@@ -69,7 +55,7 @@ def test_a_lesson_view_costs_no_query_to_find_out_and_one_insert_only_with_sic_o
         assert client.get(url).status_code == 200  # the first view records the lesson as the participant's place
         db.session.expunge_all()
         before = _actions()
-        with _counting(db.engine) as statements:
+        with counting(db.engine) as statements:
             assert client.get(url).status_code == 200
         inserts = [s for s in statements if "sic_actions" in s]
         assert len(inserts) == (1 if sic_on else 0)
