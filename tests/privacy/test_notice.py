@@ -5,8 +5,8 @@ import pytest
 from app.privacy import service
 from app.privacy.models import NoticeAcknowledgement, PrivacyNotice
 from tests.courses.helpers import gated_course, participant_signed_in
-from tests.courses.test_timer import _counting
 from tests.factories import login, make_user
+from tests.queries import counting
 from tests.sence.builders import make_otec
 
 
@@ -113,11 +113,11 @@ def test_the_gate_adds_nothing_to_the_timer_poll_and_at_most_one_query_to_a_page
     for gate in (False, True):
         app.config["PRIVACY_NOTICE_GATE"] = gate
         db.session.expunge_all()
-        with _counting(db.engine) as statements:
+        with counting(db.engine) as statements:
             assert client.get(f"/cursos/{course.id}/timer", headers={"HX-Request": "true"}).status_code == 200
         counts[("timer", gate)] = len(statements)
         db.session.expunge_all()
-        with _counting(db.engine) as statements:
+        with counting(db.engine) as statements:
             assert client.get(f"/cursos/{course.id}").status_code == 200
         counts[("course", gate)] = len(statements)
     assert counts[("timer", True)] == counts[("timer", False)] == 1
