@@ -4,7 +4,7 @@ from functools import wraps
 
 from flask import abort, g, has_request_context
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import joinedload, lazyload
 
 from app.courses.models import Course, Enrollment, course_instructors
@@ -38,15 +38,23 @@ def teaches(user, course_id: int) -> bool:
     ).first() is not None
 
 
+# The statements of every course request are built once per process: building one costs more than running it.
+_ENROLLMENT = select(Enrollment).where(Enrollment.course_id == bindparam("course_id"),
+                                       Enrollment.user_id == bindparam("user_id"))
+
+
+def _enrollments() -> dict:
+    return g.setdefault("_enrollments", {}) if has_request_context() else {}
+
+
 def enrollment_of(user, course_id: int) -> Enrollment | None:
     """The user's enrollment in the course, read once per request (the access check, the gate and the player
     all need it)."""
-    cache = g.setdefault("_enrollments", {}) if has_request_context() else {}
+    cache = _enrollments()
     key = (user.id, course_id)
     if key not in cache:
-        cache[key] = db.session.execute(
-            select(Enrollment).where(Enrollment.course_id == course_id, Enrollment.user_id == user.id)
-        ).scalar_one_or_none()
+        cache[key] = db.session.execute(_ENROLLMENT, {"course_id": course_id, "user_id": user.id}
+                                        ).scalar_one_or_none()
     return cache[key]
 
 
@@ -70,22 +78,42 @@ def can_edit_course(user, course_id: int) -> bool:
 COURSE_LOAD_OPTIONS = [lambda: lazyload(Course.instructors), lambda: joinedload(Course.sence)]
 
 
-_resolved_options: list = []
+_resolved: dict = {}
 
 
-def _course_load_options() -> list:
-    """COURSE_LOAD_OPTIONS with the functions called, once per process (building an option is not free)."""
-    if len(_resolved_options) != len(COURSE_LOAD_OPTIONS):
-        _resolved_options[:] = [option() if callable(option) else option for option in COURSE_LOAD_OPTIONS]
-    return _resolved_options
+def _course_statements() -> dict:
+    """The course, and the course with the user's enrollment, with COURSE_LOAD_OPTIONS; built once per process
+    (again if a layer appended an option since), since building them costs more than running them."""
+    if _resolved.get("count") != len(COURSE_LOAD_OPTIONS):
+        options = [option() if callable(option) else option for option in COURSE_LOAD_OPTIONS]
+        by_id = Course.id == bindparam("course_id")
+        _resolved.update(count=len(COURSE_LOAD_OPTIONS),
+                         course=select(Course).options(*options).where(by_id),
+                         with_enrollment=select(Course, Enrollment).options(*options).outerjoin(
+                             Enrollment, and_(Enrollment.course_id == Course.id,
+                                              Enrollment.user_id == bindparam("user_id"))).where(by_id))
+    return _resolved
 
 
-def course_or_404(course_id: int) -> Course:
-    course = db.session.get(Course, course_id, options=_course_load_options())
+def _found(course: Course | None) -> Course:
     if course is None:
         abort(404)
     if has_request_context():
-        g.setdefault("_courses", {})[course_id] = course  # for after-request hooks (the session's map is weak)
+        g.setdefault("_courses", {})[course.id] = course  # for after-request hooks (the session's map is weak)
+    return course
+
+
+def course_or_404(course_id: int) -> Course:
+    return _found(db.session.execute(_course_statements()["course"], {"course_id": course_id}
+                                     ).unique().scalar_one_or_none())
+
+
+def _participant_course_or_404(user, course_id: int) -> Course:
+    """The course and the participant's enrollment in one query (the enrollment is kept for enrollment_of)."""
+    row = db.session.execute(_course_statements()["with_enrollment"],
+                             {"course_id": course_id, "user_id": user.id}).unique().first()
+    course = _found(row[0] if row else None)
+    _enrollments()[(user.id, course_id)] = row[1]
     return course
 
 
@@ -95,7 +123,11 @@ def loaded_course(course_id: int) -> Course | None:
 
 
 def viewable_course_or_abort(course_id: int) -> Course:
-    course = course_or_404(course_id)
+    user = current_user
+    if user.is_authenticated and user.is_participant:
+        course = _participant_course_or_404(user, course_id)
+    else:
+        course = course_or_404(course_id)
     if not can_view_course(current_user, course_id):
         abort(403)
     return course

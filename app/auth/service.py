@@ -1,11 +1,13 @@
 """Sign-in and account rules, free of `request`."""
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from werkzeug.security import check_password_hash
 
 from app.auth.models import User, dummy_hash
 from app.auth.run import InvalidRun, looks_like_run, normalize_run
 from app.extensions import db
+
+_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))  # every request: built once
 
 
 def load_user(user_id: str) -> User | None:
@@ -13,7 +15,7 @@ def load_user(user_id: str) -> User | None:
     (sign-out, password change, "cerrar sesiones"), is signed out at its next request."""
     ident, _, version = (user_id or "").partition(":")
     try:
-        user = db.session.get(User, int(ident))
+        user = db.session.execute(_USER_BY_ID, {"user_id": int(ident)}).scalar_one_or_none()
         version_number = int(version)
     except (TypeError, ValueError, OverflowError):
         return None

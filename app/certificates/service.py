@@ -15,7 +15,7 @@ from pathlib import Path
 
 from flask import current_app
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
@@ -50,11 +50,20 @@ def _otec_of(course: Course) -> Otec:
     return otec
 
 
+_VALID = select(Certificate).where(Certificate.course_id == bindparam("course_id"),
+                                   Certificate.user_id == bindparam("user_id"), Certificate.status == "valid")
+_VALID_FOLIO = select(Certificate.folio).where(Certificate.course_id == bindparam("course_id"),
+                                               Certificate.user_id == bindparam("user_id"),
+                                               Certificate.status == "valid")
+
+
 def valid_certificate(course_id: int, user_id: int) -> Certificate | None:
-    return db.session.execute(
-        select(Certificate).where(Certificate.course_id == course_id, Certificate.user_id == user_id,
-                                  Certificate.status == "valid")
-    ).scalar_one_or_none()
+    return db.session.execute(_VALID, {"course_id": course_id, "user_id": user_id}).scalar_one_or_none()
+
+
+def valid_folio(course_id: int, user_id: int) -> str | None:
+    """The folio of the participant's valid certificate: what the course page shows, on every view."""
+    return db.session.execute(_VALID_FOLIO, {"course_id": course_id, "user_id": user_id}).scalar_one_or_none()
 
 
 def _snapshot(course: Course, user: User, otec: Otec, final_grade, by: User | None) -> Certificate:

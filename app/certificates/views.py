@@ -23,12 +23,12 @@ VERIFY_LIMIT = "20 per minute;200 per hour"
 NOT_FOUND = "No encontramos un certificado con ese folio. Revisa que lo hayas escrito tal como aparece en el documento."
 
 
-@bp.app_template_global("my_certificate")
-def my_certificate(course_id: int) -> Certificate | None:
-    """The signed-in participant's valid certificate in the course (the course page offers its download)."""
+@bp.app_template_global("my_certificate_folio")
+def my_certificate_folio(course_id: int) -> str | None:
+    """The folio of the signed-in participant's valid certificate in the course (the course page offers it)."""
     if not current_user.is_authenticated or not current_user.is_participant:
         return None
-    return service.valid_certificate(course_id, current_user.id)
+    return service.valid_folio(course_id, current_user.id)
 
 
 # --- Public verification -------------------------------------------------------------------------------------

@@ -1,8 +1,21 @@
 """Courses, their instructors, enrolments and groups; lessons, their material and participants' progress."""
 
+import secrets
 from datetime import date
 
-from sqlalchemy import Column, Date, ForeignKey, Index, Integer, Numeric, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -16,6 +29,11 @@ course_instructors = Table(
 )
 
 
+def new_content_version() -> int:
+    """Random rather than counted: a course id reused after a delete (SQLite does) never meets an old copy."""
+    return secrets.randbits(62)
+
+
 class Course(db.Model):
     __tablename__ = "courses"
 
@@ -26,6 +44,8 @@ class Course(db.Model):
     end_date: Mapped[date | None] = mapped_column(Date)
     hours: Mapped[float] = mapped_column(Numeric(6, 1), default=0)
     created_at = mapped_column(UTCDateTime, default=utcnow)
+    # Renewed by every change to the course's content (app/courses/outline.py): workers' copies follow it.
+    content_version: Mapped[int] = mapped_column(BigInteger, default=new_content_version, server_default="0")
 
     instructors = relationship("User", secondary=course_instructors, lazy="selectin")
     enrollments = relationship(

@@ -2,13 +2,14 @@
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app.auth.access import enrollment_of
 from app.courses import uploads
 from app.courses.models import Course, Enrollment, Lesson, LessonProgress, Material, course_instructors
+from app.courses.outline import LessonItem, outline
 from app.extensions import db
 from app.sence.gate import is_gated, live_session
 from app.sence.models import SenceSession
@@ -170,23 +171,23 @@ def delete_material(material: Material) -> None:
 
 @dataclass
 class Player:
-    lessons: list[Lesson]
-    current: Lesson | None
+    lessons: tuple[LessonItem, ...]
+    current: LessonItem | None
     completed: set[int] = field(default_factory=set)
-
-    @property
-    def done(self) -> int:
-        return len(self.completed)
 
     @property
     def total(self) -> int:
         return len(self.lessons)
 
     @property
+    def done(self) -> int:
+        return len(self.completed)
+
+    @property
     def percent(self) -> int:
         return round(100 * self.done / self.total) if self.total else 0
 
-    def neighbours(self) -> tuple[Lesson | None, Lesson | None]:
+    def neighbours(self) -> tuple[LessonItem | None, LessonItem | None]:
         if self.current is None:
             return None, None
         index = self.lessons.index(self.current)
@@ -195,12 +196,21 @@ class Player:
         return previous, following
 
 
-def player_for(user, course: Course, lesson: Lesson | None = None, *, record: bool = False) -> Player:
+_COMPLETED = select(LessonProgress.lesson_id).where(LessonProgress.user_id == bindparam("user_id"),
+                                                   LessonProgress.course_id == bindparam("course_id"))
+
+
+def player_lesson(course: Course, lesson_id: int) -> LessonItem | None:
+    """A lesson of the course as the player shows it (from the worker's outline: no query)."""
+    return outline(course).lesson(lesson_id)
+
+
+def player_for(user, course: Course, lesson: LessonItem | None = None, *, record: bool = False) -> Player:
     """The lesson list, the lesson to show (asked for, else the last opened, else the first) and progress.
 
     With `record`, opening the lesson is remembered as the participant's place.
     """
-    lessons = list(course.lessons)
+    lessons = outline(course).lessons
     enrollment = enrollment_of(user, course.id) if user.is_participant else None
     if lesson is None and enrollment is not None and enrollment.last_lesson_id:
         lesson = next((each for each in lessons if each.id == enrollment.last_lesson_id), None)
@@ -210,14 +220,11 @@ def player_for(user, course: Course, lesson: Lesson | None = None, *, record: bo
         db.session.commit()
     completed = set()
     if enrollment is not None:
-        completed = set(db.session.execute(
-            select(LessonProgress.lesson_id).where(LessonProgress.user_id == user.id,
-                                                   LessonProgress.course_id == course.id)
-        ).scalars())
+        completed = set(db.session.execute(_COMPLETED, {"user_id": user.id, "course_id": course.id}).scalars())
     return Player(lessons, current, completed & {each.id for each in lessons})
 
 
-def set_completed(user, lesson: Lesson, done: bool) -> None:
+def set_completed(user, lesson: Lesson | LessonItem, done: bool) -> None:
     """Idempotent either way: a double click or a second tab changes nothing more."""
     exists = db.session.execute(
         select(LessonProgress.id).where(LessonProgress.user_id == user.id, LessonProgress.lesson_id == lesson.id)

@@ -70,6 +70,13 @@ def _lesson_or_404(course_id: int, lesson_id: int):
     return lesson
 
 
+def _player_lesson_or_404(course, lesson_id: int):
+    lesson = service.player_lesson(course, lesson_id)
+    if lesson is None:
+        abort(404)
+    return lesson
+
+
 def _player_page(course, gate, lesson=None, status: int = 200):
     """The course page, or only its content area (#player) when htmx asks for it."""
     player = service.player_for(current_user, course, lesson, record=not gate.locked)
@@ -93,7 +100,7 @@ def course(course_id: int):
     course = viewable_course_or_abort(course_id)
     lesson = None
     if request.args.get("leccion", "").isdigit():
-        lesson = service.lesson_in(course.id, int(request.args["leccion"]))
+        lesson = service.player_lesson(course, int(request.args["leccion"]))
     return _player_page(course, service.gate_for(current_user, course), lesson)
 
 
@@ -101,7 +108,7 @@ def course(course_id: int):
 @login_required
 def lesson(course_id: int, lesson_id: int):
     course = viewable_course_or_abort(course_id)
-    lesson = _lesson_or_404(course.id, lesson_id)
+    lesson = _player_lesson_or_404(course, lesson_id)
     gate = service.gate_for(current_user, course)
     if gate.locked:
         return _locked(course, gate)
@@ -119,7 +126,7 @@ def _locked(course, gate):
 @login_required
 def lesson_completed(course_id: int, lesson_id: int):
     course = viewable_course_or_abort(course_id)
-    lesson = _lesson_or_404(course.id, lesson_id)
+    lesson = _player_lesson_or_404(course, lesson_id)
     if not current_user.is_participant:
         abort(403)
     gate = service.gate_for(current_user, course)

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from flask import url_for
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from app.courses import outline
 from app.evaluations.grading import (
     close_overdue,
     effective_deadline,
@@ -57,12 +59,38 @@ def evaluations_of(course_id: int, *, published_only: bool = False) -> list[Eval
 
 def placements(course, *, published_only: bool) -> dict[int | None, list[Evaluation]]:
     """Evaluations keyed by the lesson they follow (None: after the last lesson); one query."""
-    lesson_ids = {lesson.id for lesson in course.lessons}
+    lesson_ids = outline.outline(course).lesson_ids
     placed: dict[int | None, list[Evaluation]] = {}
     for evaluation in evaluations_of(course.id, published_only=published_only):
         key = evaluation.after_lesson_id if evaluation.after_lesson_id in lesson_ids else None
         placed.setdefault(key, []).append(evaluation)
     return placed
+
+
+# An evaluation added, moved, renamed, published or deleted changes what the course page lists.
+outline.register_content(Evaluation, lambda session, evaluation: evaluation.course_id)
+
+
+@dataclass(frozen=True)
+class PlacedEvaluation:
+    """What the course page's lesson list shows of an evaluation: a plain copy, kept per worker."""
+
+    id: int
+    title: str
+    published: bool
+    url: str
+
+
+def player_placements(course, *, published_only: bool) -> dict[int | None, tuple[PlacedEvaluation, ...]]:
+    """placements() as the course page lists them, built once per worker and version of the course's content."""
+
+    def build():
+        return {key: tuple(PlacedEvaluation(e.id, e.title, e.published,
+                                            url_for("evaluations.show", course_id=course.id, evaluation_id=e.id))
+                           for e in evaluations)
+                for key, evaluations in placements(course, published_only=published_only).items()}
+
+    return outline.cached(f"evaluations:{published_only}", course, build)
 
 
 def evaluation_in(course_id: int, evaluation_id: int) -> Evaluation | None:

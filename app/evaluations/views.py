@@ -46,6 +46,12 @@ def course_evaluations(course):
     return service.placements(course, published_only=not current_user.is_staff)
 
 
+@bp.app_template_global("player_evaluations")
+def player_evaluations(course):
+    """The course page's hook: the same, as plain copies kept per worker until the content changes."""
+    return service.player_placements(course, published_only=not current_user.is_staff)
+
+
 def _evaluation_or_404(course_id: int, evaluation_id: int):
     evaluation = service.evaluation_in(course_id, evaluation_id)
     if evaluation is None:

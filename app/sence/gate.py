@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.auth.access import enrollment_of
 from app.extensions import db
@@ -27,17 +27,21 @@ def is_gated(user, course) -> bool:
     return enrollment is None or enrollment.group_id not in exempt
 
 
+# Built once per process: every course request runs it, and building it cost more than running it.
+_LIVE_SESSION = (
+    select(SenceSession)
+    .where(
+        SenceSession.user_id == bindparam("user_id"),
+        SenceSession.course_id == bindparam("course_id"),
+        SenceSession.status.in_(("open", "close_failed")),
+        SenceSession.expires_at > bindparam("now", type_=SenceSession.expires_at.type),
+    )
+    .order_by(SenceSession.started_at.desc())
+    .limit(1)
+)
+
+
 def live_session(user_id: int, course_id: int, now: datetime | None = None) -> SenceSession | None:
     """The participant's open, unexpired session in the course: one query on the (user, course, status) index."""
-    now = now or utcnow()
-    return db.session.execute(
-        select(SenceSession)
-        .where(
-            SenceSession.user_id == user_id,
-            SenceSession.course_id == course_id,
-            SenceSession.status.in_(("open", "close_failed")),
-            SenceSession.expires_at > now,
-        )
-        .order_by(SenceSession.started_at.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+    return db.session.execute(_LIVE_SESSION, {"user_id": user_id, "course_id": course_id, "now": now or utcnow()}
+                              ).scalar_one_or_none()

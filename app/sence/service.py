@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -476,11 +476,14 @@ def attempt_errors(attempt: Attempt) -> list:
 # --- What the participant sees ---------------------------------------------------------------
 
 
+_LAST_ATTEMPT = (  # the SENCE bar's, on every course page: built once
+    select(Attempt).where(Attempt.user_id == bindparam("user_id"), Attempt.course_id == bindparam("course_id"))
+    .order_by(Attempt.created_at.desc(), Attempt.id.desc()).limit(1)
+)
+
+
 def last_attempt(user_id: int, course_id: int) -> Attempt | None:
-    return db.session.execute(
-        select(Attempt).where(Attempt.user_id == user_id, Attempt.course_id == course_id)
-        .order_by(Attempt.created_at.desc(), Attempt.id.desc()).limit(1)
-    ).scalar_one_or_none()
+    return db.session.execute(_LAST_ATTEMPT, {"user_id": user_id, "course_id": course_id}).scalar_one_or_none()
 
 
 # After this long without an answer the participant is told what to do: SENCE sends nothing when ClaveÚnica

@@ -109,6 +109,7 @@ def test_the_gate_adds_nothing_to_the_timer_poll_and_at_most_one_query_to_a_page
     participant_signed_in(client, course)
     _acknowledge(client, service.current_notice().version)
     client.get("/")  # the acknowledged version is now in the session
+    client.get(f"/cursos/{course.id}")  # and the worker's outline of the course is built
     counts = {}
     for gate in (False, True):
         app.config["PRIVACY_NOTICE_GATE"] = gate
