@@ -104,14 +104,13 @@ def _found(course: Course | None) -> Course:
 
 
 def course_or_404(course_id: int) -> Course:
-    return _found(db.session.execute(_course_statements()["course"], {"course_id": course_id}
-                                     ).unique().scalar_one_or_none())
+    return _found(db.session.execute(_course_statements()["course"], {"course_id": course_id}).scalar_one_or_none())
 
 
 def _participant_course_or_404(user, course_id: int) -> Course:
     """The course and the participant's enrollment in one query (the enrollment is kept for enrollment_of)."""
     row = db.session.execute(_course_statements()["with_enrollment"],
-                             {"course_id": course_id, "user_id": user.id}).unique().first()
+                             {"course_id": course_id, "user_id": user.id}).first()
     course = _found(row[0] if row else None)
     _enrollments()[(user.id, course_id)] = row[1]
     return course

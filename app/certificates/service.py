@@ -63,7 +63,7 @@ def valid_certificate(course_id: int, user_id: int) -> Certificate | None:
 
 def valid_folio(course_id: int, user_id: int) -> str | None:
     """The folio of the participant's valid certificate: what the course page shows, on every view."""
-    return db.session.execute(_VALID_FOLIO, {"course_id": course_id, "user_id": user_id}).scalar_one_or_none()
+    return db.session.connection().execute(_VALID_FOLIO, {"course_id": course_id, "user_id": user_id}).scalar()
 
 
 def _snapshot(course: Course, user: User, otec: Otec, final_grade, by: User | None) -> Certificate:

@@ -220,7 +220,8 @@ def player_for(user, course: Course, lesson: LessonItem | None = None, *, record
         db.session.commit()
     completed = set()
     if enrollment is not None:
-        completed = set(db.session.execute(_COMPLETED, {"user_id": user.id, "course_id": course.id}).scalars())
+        completed = set(db.session.connection().execute(_COMPLETED, {"user_id": user.id, "course_id": course.id}
+                                                        ).scalars())
     return Player(lessons, current, completed & {each.id for each in lessons})
 
 
