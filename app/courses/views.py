@@ -43,7 +43,7 @@ def filesize(size: int) -> str:
 
 @bp.app_template_filter("clock")
 def clock(delta) -> str:
-    """A duration as H:MM:SS, the same format player.js ticks with."""
+    """A duration as H:MM:SS, the same format site.js ticks with."""
     seconds = max(0, int(delta.total_seconds()))
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 

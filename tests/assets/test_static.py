@@ -40,7 +40,7 @@ def test_the_course_page_is_compressed_only_for_a_client_that_accepts_it(client,
 def test_static_urls_are_fingerprinted_and_cached_for_a_year_compressed(client, db):
     page = client.get(_course_page(client)).get_data(as_text=True)
     urls = [url.replace("&amp;", "&") for url in STATIC_URL.findall(page)]
-    assert {"/static/css/app.css", "/static/vendor/htmx.min.js", "/static/js/player.js"} <= {
+    assert {"/static/css/app.css", "/static/vendor/htmx.min.js", "/static/js/site.js"} <= {
         url.split("?")[0] for url in urls}
     for url in urls:
         assert re.search(r"\?v=[0-9a-f]{12}$", url), url

@@ -1,3 +1,54 @@
+/* Pizarra's own scripts, one file for every page (one request, cached for a year under its fingerprint).
+   Each part does nothing on a page without its elements. SENCE's trip (sence.js) stays apart: the trip pages
+   load it alone. */
+
+// Wide tables (admin pages on a phone): a table that overflows its box gets a visible hint that it scrolls
+// sideways, and becomes keyboard-focusable (a scrollable region must be reachable without a mouse).
+(function () {
+  "use strict";
+
+  function mark(wrap) {
+    var scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
+    wrap.classList.toggle("scrolls", scrolls);
+    if (scrolls) {
+      wrap.setAttribute("tabindex", "0");
+      wrap.setAttribute("role", "region");
+      if (!wrap.hasAttribute("aria-label")) {
+        var caption = wrap.querySelector("caption");
+        wrap.setAttribute("aria-label", caption ? caption.textContent.trim() : "Tabla desplazable");
+      }
+    } else if (wrap.getAttribute("role") === "region") {
+      wrap.removeAttribute("tabindex");
+      wrap.removeAttribute("role");
+    }
+  }
+
+  function markAll() {
+    document.querySelectorAll(".table-wrap").forEach(mark);
+  }
+
+  document.addEventListener("DOMContentLoaded", markAll);
+  document.addEventListener("htmx:afterSettle", markAll);
+  window.addEventListener("resize", markAll);
+})();
+
+// A course's section tabs scroll sideways on a phone (app.css): bring the current tab into view, so the
+// participant of a long row (SIC, Cierre) sees where they are without scrolling the row themselves.
+(function () {
+  "use strict";
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll(".tabs").forEach(function (tabs) {
+      var current = tabs.querySelector("[aria-current=page]");
+      if (!current || tabs.scrollWidth <= tabs.clientWidth) {
+        return;
+      }
+      var box = tabs.getBoundingClientRect(), tab = current.getBoundingClientRect();
+      tabs.scrollLeft += tab.left - box.left - (box.width - tab.width) / 2;
+    });
+  });
+})();
+
 /* Course player: tick the SENCE timer between polls (the server's fragment stays the truth), put the warning
    in the page title for background tabs, and check an upload's size before sending it. */
 (function () {
@@ -61,9 +112,18 @@
     if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", fn); } else { fn(); }
   }
 
+  var ticking = null;
+
+  /* Only a page with a timer ticks (every page loads this file). */
+  function startTicking() {
+    if (ticking === null && timerBox()) { ticking = window.setInterval(tick, 1000); }
+  }
+
+  document.addEventListener("htmx:afterSettle", startTicking);
+
   onReady(function () {
     syncTimer();
     tick();
-    window.setInterval(tick, 1000);
+    startTicking();
   });
 })();
