@@ -3,10 +3,11 @@
 bench/cluster.sh starts the processes and cleans up; this module does the steps and the assertions:
 
     python -m bench.cluster seed --registry FILE          demo data + work due for the sweep; the simulator's registry
-    python -m bench.cluster haproxy --port P --a PA --b PB     the load balancer's config, on stdout (logs to stdout)
+    python -m bench.cluster haproxy --port P --a PA --b PB  the load balancer's config (it logs to its stdout)
     python -m bench.cluster wait PORT[/PATH]...           until each server answers (60 s at most)
     python -m bench.cluster sweep-at READY GO             `flask --app wsgi sweep`, once the file GO exists
-    python -m bench.cluster run --lb P --a PA --b PB --claveunica URL --logs DIR --smtp-dir DIR --sweep-ports ...
+    python -m bench.cluster run --lb P --a PA --b PB --claveunica URL --logs DIR --results DIR --smtp-dir DIR \
+        --redis URL                                         the steps and checks, then a summary
 
 The proof comes from what the servers wrote: the gunicorn access log of each instance (which server got which
 request) and the database (attempts, sessions, certificates, outbox), plus what the SMTP server received.
@@ -31,6 +32,7 @@ from app import create_app
 from app.extensions import db
 from bench.client import CSRF_FIELD, Client
 from bench.seed import pdf_bytes, valid_run
+from tests.browser.sence_steps import complete_sence_round
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -110,32 +112,11 @@ def _person(k: int) -> dict:
             "run": valid_run(30_000_000 + k), "password": "cluster-clave-1"}
 
 
-def _open_session(course, user, started) -> None:
-    """An open SENCE session (as an answered login leaves it), `started` in the past."""
-    from app.sence.models import Attempt, SenceSession
-    from app.sence.protocol import new_id_sesion_alumno
-
-    settings = course.sence
-    login = Attempt(kind="login", id_sesion_alumno=new_id_sesion_alumno(), user_id=user.id, course_id=course.id,
-                    environment=settings.environment, run_alumno=user.run, cod_sence=settings.cod_sence,
-                    codigo_curso=settings.codigo_curso, linea=settings.linea, status="succeeded",
-                    created_at=started - timedelta(minutes=1), answered_at=started)
-    db.session.add(login)
-    db.session.flush()
-    session = SenceSession(user_id=user.id, course_id=course.id, login_attempt_id=login.id,
-                           id_sesion_alumno=login.id_sesion_alumno, id_sesion_sence=f"CLUSTER{login.id:06d}",
-                           environment=login.environment, started_at=started,
-                           expires_at=started + timedelta(minutes=settings.session_limit_minutes), status="open")
-    db.session.add(session)
-    db.session.flush()
-    login.session_id = session.id
-
-
 def seed(registry: Path) -> None:
     """The demo (its finished course's close-out is due), plus participants whose certificate, DJ mail and SENCE
     reminder are due and two open sessions past their limit; writes what the strict simulator must know."""
     from app.admin import service as admin_service
-    from app.certificates.demo import FINISHED_COURSE, _counted_session
+    from app.certificates.demo import FINISHED_COURSE, answered_session, counted_session
     from app.courses.models import Course
     from app.demo import seed_demo
     from app.privacy.service import acknowledge, current_notice
@@ -153,10 +134,10 @@ def seed(registry: Path) -> None:
             admin_service.enroll(course, user)
             if k < DUE_PEOPLE:
                 admin_service.enroll(finished, user)
-                _counted_session(finished, user)
-                _open_session(course, user, now - timedelta(minutes=limit - 10))  # in its last 15 minutes
+                counted_session(finished, user)
+                answered_session(course, user, now - timedelta(minutes=limit - 10))  # in its last 15 minutes
             else:
-                _open_session(course, user, now - timedelta(minutes=limit + 20))  # past its limit
+                answered_session(course, user, now - timedelta(minutes=limit + 20))  # open past its limit
         db.session.commit()
         instructor = admin_service.user_by_email("instructor@demo.cl")
         acknowledge(instructor, current_notice().version)  # Ana reads the notice in the browser
@@ -263,12 +244,11 @@ def participant_in_browser(app, lb_url: str, claveunica_url: str, results: Path)
     from app.auth.models import User
     from app.courses.models import Course
     from app.demo import DEMO_COURSE, DEMO_PASSWORD
-    from tests.browser.sence_steps import complete_sence_round
-
     with app.app_context():
         course = db.session.execute(select(Course).where(Course.title == DEMO_COURSE)).scalar_one()
         ana = db.session.execute(select(User).where(User.email == "ana@demo.cl")).scalar_one()
-        course_id, run, lesson_line = course.id, ana.run, _strip_markdown(course.lessons[0].body.splitlines()[0])
+        course_id, user_id, run = course.id, ana.id, ana.run
+        lesson_line = _strip_markdown(course.lessons[0].body.splitlines()[0])
         db.session.remove()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
@@ -289,17 +269,18 @@ def participant_in_browser(app, lb_url: str, claveunica_url: str, results: Path)
                 page.wait_for_url(f"{lb_url}/")
             page.goto(f"{lb_url}/cursos/{course_id}")
             page.get_by_text("Debes iniciar sesión SENCE para ver el contenido").wait_for()
-            check(lesson_line not in page.content(), "the lesson was visible before the SENCE session")
+            check(not page.locator("#lesson").get_by_text(lesson_line).count(),
+                  "the lesson was visible before the SENCE session")
 
-            _sence_round(page, "Iniciar sesión SENCE", claveunica_url, run, complete_sence_round)
+            _sence_round(page, "Iniciar sesión SENCE", claveunica_url, run)
             page.locator(".sence-box").get_by_text("Sesión SENCE activa").wait_for()
             page.locator("#lesson").get_by_text(lesson_line).wait_for()
             check(page.locator("#sence-timer").is_visible(), "no SENCE timer on the course page with the session open")
             screenshot = results / "cluster-session-open.png"
             page.screenshot(path=str(screenshot), full_page=True)
-            open_state = sence_state(app, ana.id, course_id)
+            open_state = sence_state(app, user_id, course_id)
 
-            _sence_round(page, "Cerrar sesión SENCE", claveunica_url, run, complete_sence_round)
+            _sence_round(page, "Cerrar sesión SENCE", claveunica_url, run)
             page.locator("#sence-controls").get_by_role("button", name="Iniciar sesión SENCE").wait_for()
             page.get_by_role("status").filter(has_text="Sesión SENCE cerrada correctamente").wait_for()
             page.get_by_role("button", name="Salir").click()
@@ -310,11 +291,12 @@ def participant_in_browser(app, lb_url: str, claveunica_url: str, results: Path)
         finally:
             context.close()
             browser.close()
-    return {"course_id": course_id, "user_id": ana.id, "notice": notice, "screenshot": screenshot,
+    return {"course_id": course_id, "user_id": user_id, "notice": notice, "screenshot": screenshot,
             "open_state": open_state}
 
 
-def _sence_round(page, button: str, claveunica_url: str, run: str, complete_sence_round) -> None:
+def _sence_round(page, button: str, claveunica_url: str, run: str) -> None:
+    """The popup to SENCE, ClaveÚnica's page in it (the browser tests' own steps), until SENCE's answer closes it."""
     with page.expect_popup() as opened:
         page.locator("#sence-controls").get_by_role("button", name=button).click()
     popup = opened.value
@@ -549,7 +531,8 @@ def print_summary(logs, trip, sence, limits, upload, timings, sweep, seconds: fl
   (privacy notice {'accepted' if trip['notice'] else 'not shown'}; screenshot {trip['screenshot']})
 - the participant's other requests went round-robin: Chromium's requests {dict(sence['browser'])}, of which
   signed-in course/SENCE pages (200) {dict(sence['signed_in'])}: one session cookie valid on both
-- rate limit shared through Redis: from {limits['client']} answers {limits['statuses']}; per server
+- rate limit shared through Redis, per client address as HAProxy forwarded it (PROXY_COUNT=1): from
+  {limits['client']} answers {limits['statuses']}; per server
   {limits['per_server']} (refused after 10 in all, not 10 each)
 - uploads shared: material {upload['material_id']} ({upload['bytes']} bytes) uploaded through A, identical through B
 - sweeps on A and B released together, overlapping {overlap:.2f} s: {sweep['certificates']} certificates,
