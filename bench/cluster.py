@@ -79,6 +79,7 @@ defaults
 frontend pizarra
     bind 127.0.0.1:{port}
     http-request set-header X-Forwarded-Proto http
+    http-request set-header X-Forwarded-Host %[req.hdr(host)]
     acl sence_start method POST
     acl sence_start_path path_reg ^/sence/cursos/[0-9]+/(iniciar|cerrar)$
     acl sence_answer path /s/r /s/e
