@@ -30,7 +30,7 @@ class Client:
 
     def __init__(self, base_url: str, source: str = "", headers: dict | None = None):
         parts = urlsplit(base_url)
-        if parts.hostname != "127.0.0.1" or not (source or "127.").startswith("127."):
+        if parts.hostname != "127.0.0.1" or (source and not source.startswith("127.")):
             raise ValueError("the benchmark only talks to 127.0.0.1 (from loopback addresses)")
         self.host, self.port = parts.hostname, parts.port or 80
         self.source = (source, 0) if source else None

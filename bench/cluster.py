@@ -21,6 +21,7 @@ import re
 import subprocess
 import sys
 import time
+import traceback
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
@@ -581,7 +582,10 @@ def main(argv: list[str]) -> int:
         return run(args)
     except Failed as err:
         print(f"\n== cluster test: FAIL: {err}", file=sys.stderr)
-        return 1
+    except Exception as err:  # a page that never came, a server that refused: the same verdict, with its trace
+        traceback.print_exc()
+        print(f"\n== cluster test: FAIL: {type(err).__name__}: {err}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":
