@@ -13,7 +13,7 @@ export SENCE_SIMULATOR_URL ?= http://127.0.0.1:$(SIMULATOR_PORT)/rce
 export SIC_SIMULATOR_URL ?= http://127.0.0.1:$(SIMULATOR_PORT)/sic
 export PUBLIC_BASE_URL ?= http://localhost:$(PORT)
 
-.PHONY: demo demo-reset test test-sqlite test-postgres lint bench soak install install-app browser clean
+.PHONY: demo demo-reset test test-sqlite test-postgres lint bench soak cluster-test install install-app browser clean
 
 $(BIN)/activate:
 	$(PY) -m venv $(VENV)
@@ -73,6 +73,10 @@ bench: install
 # Capacity on one server: participants polling every 30 s (bench/soak.py); BENCH_DATABASE_URL for PostgreSQL.
 soak: install
 	bash bench/run.sh soak
+
+# Two app servers behind HAProxy on one PostgreSQL and Redis (bench/cluster.sh); CLUSTER_DATABASE_URL, CLUSTER_REDIS_URL.
+cluster-test: install
+	bash bench/cluster.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -13,12 +13,7 @@ RESULTS=$ROOT/bench/results
 export PATH="$BIN:$PATH"
 mkdir -p "$RESULTS"
 
-need_apt() {  # install a Debian package when its command is missing (root on CI and the bench machine)
-  command -v "$1" >/dev/null && return
-  echo "bench: installing $2"
-  if [ "$(id -u)" -ne 0 ]; then echo "bench: $1 is missing; run: sudo apt-get install -y $2" >&2; exit 1; fi
-  apt-get install -y -qq "$2" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq "$2" >/dev/null; }
-}
+source "$ROOT/bench/common.sh"
 need_apt wrk wrk
 need_apt chromium chromium
 [ -x "$BIN/gunicorn" ] || { echo "bench: $BIN/gunicorn missing: run make install" >&2; exit 1; }
@@ -45,7 +40,7 @@ else
   DATABASE_URL="sqlite:///$RESULTS/bench.sqlite3"
   echo "bench: SQLite database $RESULTS/bench.sqlite3 (set BENCH_DATABASE_URL for PostgreSQL)"
 fi
-PORT=${BENCH_PORT:-$("$BIN/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+PORT=${BENCH_PORT:-$(free_port)}
 export DATABASE_URL PIZARRA_ENV=production RATELIMIT_ENABLED=false MAIL_SERVER=""
 export PUBLIC_BASE_URL="http://127.0.0.1:$PORT"
 SECRET_KEY=$("$BIN/python" -c 'import secrets; print(secrets.token_hex(32))')

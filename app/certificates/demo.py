@@ -39,10 +39,10 @@ def _finished_course(demo_course: Course) -> Course:
     return course
 
 
-def _counted_session(course: Course, user: User) -> None:
-    """One session opened and closed through SENCE within its limit, during the course."""
+def answered_session(course: Course, user: User, started, closed_at=None) -> SenceSession:
+    """A SENCE session as an answered login leaves it, started at `started`: closed at `closed_at`, else open.
+    (Also the cluster test's sessions with a reminder due or past their limit, bench/cluster.py.)"""
     settings = course.sence
-    started = utcnow().replace(second=0, microsecond=0) - timedelta(days=20, hours=3)
     login = Attempt(kind="login", id_sesion_alumno=new_id_sesion_alumno(), user_id=user.id, course_id=course.id,
                     environment=settings.environment, run_alumno=user.run, cod_sence=settings.cod_sence,
                     codigo_curso=settings.codigo_curso, linea=settings.linea, status="succeeded",
@@ -52,11 +52,18 @@ def _counted_session(course: Course, user: User) -> None:
     session = SenceSession(user_id=user.id, course_id=course.id, login_attempt_id=login.id,
                            id_sesion_alumno=login.id_sesion_alumno, id_sesion_sence=f"DEMO{login.id:08d}",
                            environment=login.environment, started_at=started,
-                           expires_at=started + timedelta(minutes=settings.session_limit_minutes), status="closed",
-                           closed_at=started + timedelta(hours=2))
+                           expires_at=started + timedelta(minutes=settings.session_limit_minutes),
+                           status="closed" if closed_at else "open", closed_at=closed_at)
     db.session.add(session)
     db.session.flush()
     login.session_id = session.id
+    return session
+
+
+def counted_session(course: Course, user: User) -> None:
+    """One session opened and closed through SENCE within its limit, during the course."""
+    started = utcnow().replace(second=0, microsecond=0) - timedelta(days=20, hours=3)
+    answered_session(course, user, started, started + timedelta(hours=2))
 
 
 def seed(demo_course: Course) -> None:
@@ -76,7 +83,7 @@ def seed(demo_course: Course) -> None:
         select(SenceSession.id).where(SenceSession.course_id == course.id, SenceSession.user_id == ana.id)
     ).first()
     if has_session is None:
-        _counted_session(course, ana)
+        counted_session(course, ana)
         db.session.commit()
     if service.valid_certificate(course.id, ana.id) is None:
         service.issue(course, ana, None)
