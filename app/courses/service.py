@@ -11,7 +11,7 @@ from app.courses import uploads
 from app.courses.models import Course, Enrollment, Lesson, LessonProgress, Material, course_instructors
 from app.courses.outline import LessonItem, outline
 from app.extensions import db
-from app.sence.gate import is_gated, live_session
+from app.sence.gate import is_gated, live_session, live_session_and_latest_attempt
 from app.sence.models import SenceSession
 from app.timeutil import utcnow
 
@@ -42,10 +42,14 @@ class Gate:
         return self.gated and self.sence_session is None
 
 
-def gate_for(user, course, now=None) -> Gate:
-    """Checked on every request for a lesson body or a file, whatever the page looked like."""
+def gate_for(user, course, now=None, *, page: bool = False) -> Gate:
+    """Checked on every request for a lesson body or a file, whatever the page looked like.
+
+    `page`: the request shows the SENCE bar, which needs the latest attempt too: read in the same query."""
     if not is_gated(user, course):
         return Gate(False, None)
+    if page:
+        return Gate(True, live_session_and_latest_attempt(user.id, course.id, now))
     return Gate(True, live_session(user.id, course.id, now))
 
 

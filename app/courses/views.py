@@ -101,7 +101,7 @@ def course(course_id: int):
     lesson = None
     if request.args.get("leccion", "").isdigit():
         lesson = service.player_lesson(course, int(request.args["leccion"]))
-    return _player_page(course, service.gate_for(current_user, course), lesson)
+    return _player_page(course, service.gate_for(current_user, course, page=not _is_htmx()), lesson)
 
 
 @bp.get("/cursos/<int:course_id>/lecciones/<int:lesson_id>")
@@ -109,7 +109,7 @@ def course(course_id: int):
 def lesson(course_id: int, lesson_id: int):
     course = viewable_course_or_abort(course_id)
     lesson = _player_lesson_or_404(course, lesson_id)
-    gate = service.gate_for(current_user, course)
+    gate = service.gate_for(current_user, course, page=not _is_htmx())
     if gate.locked:
         return _locked(course, gate)
     return _player_page(course, gate, lesson)

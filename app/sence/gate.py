@@ -2,11 +2,12 @@
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from flask import g, has_request_context
+from sqlalchemy import bindparam, literal, select
 
 from app.auth.access import enrollment_of
 from app.extensions import db
-from app.sence.models import CourseSence, SenceSession
+from app.sence.models import Attempt, CourseSence, SenceSession
 from app.timeutil import utcnow
 
 
@@ -45,3 +46,33 @@ def live_session(user_id: int, course_id: int, now: datetime | None = None) -> S
     """The participant's open, unexpired session in the course: one query on the (user, course, status) index."""
     return db.session.execute(_LIVE_SESSION, {"user_id": user_id, "course_id": course_id, "now": now or utcnow()}
                               ).scalar_one_or_none()
+
+
+_LATEST_ATTEMPT_ID = (
+    select(Attempt.id).where(Attempt.user_id == bindparam("user_id"), Attempt.course_id == bindparam("course_id"))
+    .order_by(Attempt.created_at.desc(), Attempt.id.desc()).limit(1).scalar_subquery()
+)
+_LIVE_AND_LATEST = (
+    select(SenceSession, Attempt)
+    .select_from(select(literal(1).label("one")).subquery())
+    .outerjoin(SenceSession, SenceSession.id == _LIVE_SESSION.with_only_columns(SenceSession.id).scalar_subquery())
+    .outerjoin(Attempt, Attempt.id == _LATEST_ATTEMPT_ID)
+)
+
+
+def live_session_and_latest_attempt(user_id: int, course_id: int, now: datetime | None = None):
+    """The course page needs both the live session (the gate) and the latest attempt (the SENCE bar): one round
+    trip. The attempt is kept for this request's first `latest_attempt_seen()`, the bar's."""
+    row = db.session.execute(_LIVE_AND_LATEST, {"user_id": user_id, "course_id": course_id,
+                                                "now": now or utcnow()}).one()
+    if has_request_context():
+        g.setdefault("_latest_attempts", {})[(user_id, course_id)] = row[1]
+    return row[0]
+
+
+def latest_attempt_seen(user_id: int, course_id: int) -> tuple[bool, Attempt | None]:
+    """(True, the attempt) once, if this request already read it with the live session; else (False, None)."""
+    seen = g.get("_latest_attempts", {}) if has_request_context() else {}
+    if (user_id, course_id) in seen:
+        return True, seen.pop((user_id, course_id))
+    return False, None

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.sence import protocol, signals, tokens
-from app.sence.gate import live_session
+from app.sence.gate import latest_attempt_seen, live_session
 from app.sence.models import LIVE_STATUSES, Attempt, Exchange, SenceSession, SenceToken
 from app.timeutil import CHILE, utcnow
 
@@ -483,6 +483,9 @@ _LAST_ATTEMPT = (  # the SENCE bar's, on every course page: built once
 
 
 def last_attempt(user_id: int, course_id: int) -> Attempt | None:
+    seen, attempt = latest_attempt_seen(user_id, course_id)
+    if seen:
+        return attempt
     return db.session.execute(_LAST_ATTEMPT, {"user_id": user_id, "course_id": course_id}).scalar_one_or_none()
 
 
