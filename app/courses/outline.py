@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import chain
 
-from flask import request, url_for
+from flask import has_request_context, request, url_for
 from markupsafe import Markup
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, selectinload
@@ -65,7 +65,7 @@ _lock = threading.Lock()
 
 def cached(kind: str, course: Course, build: Callable[[], object]):
     """`build()`'s result for this version of the course's content, built at most once per worker and version."""
-    key = (kind, course.id, course.content_version, request.script_root)
+    key = (kind, course.id, course.content_version, request.script_root if has_request_context() else None)
     with _lock:
         if key in _copies:
             _copies.move_to_end(key)
