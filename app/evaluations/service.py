@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.evaluations.grading import (
     close_overdue,
@@ -414,6 +415,17 @@ def _clean_value(question: PaperQuestion, raw: list[str]) -> dict:
     return {"text": (raw[0] if raw else "")[:limit]}
 
 
+_answer_update = []
+
+
+def _answer_update_statement():
+    if not _answer_update:
+        table = Answer.__table__
+        _answer_update.append(update(table).where(table.c.id == bindparam("b_id"))
+                              .values(value=bindparam("b_value"), saved_at=bindparam("b_saved_at")))
+    return _answer_update[0]
+
+
 def _commit_keeping_loaded() -> None:
     """Commit without expiring what this request has loaded. The answer save is the hottest write: after its
     commit, the after-request hooks read the signed-in user and the course again (the SIC recorder, the cache
@@ -434,7 +446,7 @@ def save_answers(attempt: EvaluationAttempt, answers: dict[int, list[str]], now:
     _writable(attempt, now)
     questions = {q.id: q for q in paper(attempt)}
     existing = {a.question_id: a for a in attempt.answers}
-    saved = 0
+    saved, changed = 0, []
     for question_id, raw in answers.items():
         question = questions.get(question_id)
         if question is None:
@@ -444,9 +456,14 @@ def save_answers(attempt: EvaluationAttempt, answers: dict[int, list[str]], now:
         if answer is None:
             attempt.answers.append(Answer(question_id=question_id, value=value, saved_at=now))
         elif answer.value != value:
-            answer.value, answer.saved_at = value, now
+            changed.append({"b_id": answer.id, "b_value": value, "b_saved_at": now})
+            # what a submission right after reads; the UPDATE below stores it (cheaper than the ORM's flush)
+            set_committed_value(answer, "value", value)
+            set_committed_value(answer, "saved_at", now)
         saved += 1
     try:
+        if changed:
+            db.session.execute(_answer_update_statement(), changed)
         _commit_keeping_loaded()
     except IntegrityError:  # two saves of a first answer raced: the other one is stored, store ours over it
         db.session.rollback()
