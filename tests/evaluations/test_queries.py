@@ -107,3 +107,28 @@ def test_an_answer_save_in_a_sic_course_is_still_recorded_as_a_click(client):
     last = db.session.query(SicAction).order_by(SicAction.id.desc()).first()
     assert db.session.query(SicAction).count() == before + 1
     assert (last.user_id, last.course_id, last.evaluation_id) == ids
+
+
+def test_a_first_answer_saved_meanwhile_by_another_request_is_overwritten_by_this_save(client):
+    """Two saves of a first answer race (two tabs): the second INSERT breaks the unique key; the save starts
+    again, finds the other's row and stores its own value over it with the UPDATE."""
+    from app.evaluations import service
+    from app.evaluations.models import Answer
+
+    course, evaluation, ana = setup(client)
+    q1 = evaluation.questions[0]
+    qid, theirs, ours = q1.id, q1.options[0].id, q1.options[1].id
+    ids = [course.id, evaluation.id, ana.id]
+    start(client, course, evaluation)
+    ids.append(db.session.query(EvaluationAttempt).one().id)
+    db.session.expunge_all()
+    attempt = service.own_attempt(*ids)
+    assert attempt.answers == []
+    with db.engine.begin() as other:  # the other tab's save, committed after this one read the attempt
+        other.execute(Answer.__table__.insert().values(attempt_id=ids[3], question_id=qid,
+                                                       value={"options": [theirs]}))
+    with counting(db.engine) as statements:
+        assert service.save_answers(attempt, {qid: [str(ours)]}) == 1
+    writes = [s.split(" SET")[0].split(" (")[0] for s in statements if not s.lstrip().startswith("SELECT")]
+    assert writes == ["INSERT INTO evaluation_answers", "UPDATE evaluation_answers"], statements
+    assert stored_answers(ids[3]) == {qid: {"options": [ours]}}
