@@ -11,9 +11,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask import url_for
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.courses import outline
 from app.evaluations.grading import (
@@ -322,12 +323,89 @@ def start_attempt(evaluation: Evaluation, user_id: int, now: datetime | None = N
     return attempt
 
 
-def own_attempt(evaluation: Evaluation, user_id: int, attempt_id: int) -> EvaluationAttempt | None:
-    """The attempt if it is this participant's and of this evaluation; anybody else's is "not found"."""
-    attempt = db.session.get(EvaluationAttempt, attempt_id, options=[selectinload(EvaluationAttempt.answers)])
-    if attempt is None or attempt.user_id != user_id or attempt.evaluation_id != evaluation.id:
-        return None
-    return attempt
+_own_attempt_query = []  # built once per process (a select with its options is not free to build)
+
+
+def _own_attempt_statement():
+    if not _own_attempt_query:
+        _own_attempt_query.append(
+            select(EvaluationAttempt).join(EvaluationAttempt.evaluation)
+            .options(contains_eager(EvaluationAttempt.evaluation), joinedload(EvaluationAttempt.answers))
+            .where(EvaluationAttempt.id == bindparam("attempt_id"), EvaluationAttempt.user_id == bindparam("user_id"),
+                   EvaluationAttempt.evaluation_id == bindparam("evaluation_id"),
+                   Evaluation.course_id == bindparam("course_id"), Evaluation.published.is_(True)))
+    return _own_attempt_query[0]
+
+
+def own_attempt(course_id: int, evaluation_id: int, user_id: int, attempt_id: int) -> EvaluationAttempt | None:
+    """The attempt if it is this participant's, of this published evaluation of this course; anybody else's, or
+    one of an unpublished evaluation, is "not found". One statement: the attempt with its evaluation and its
+    answers (a row an answer). The questions the participant answers come from paper()."""
+    return db.session.execute(_own_attempt_statement(), {
+        "attempt_id": attempt_id, "user_id": user_id, "evaluation_id": evaluation_id, "course_id": course_id,
+    }).unique().scalar_one_or_none()
+
+
+@dataclass(frozen=True, slots=True)
+class PaperOption:
+    id: int
+    text: str
+    correct: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PaperQuestion:
+    """A question as an attempt shows it: plain read-only data, its options in the attempt's order. The
+    questions of an evaluation that has attempts cannot change (save_question refuses), so reading them as
+    plain rows loses nothing."""
+
+    id: int
+    kind: str
+    text: str
+    points: Decimal
+    expected: str
+    tolerance: Decimal
+    options: tuple[PaperOption, ...]
+
+
+_paper_query = []
+
+
+def _paper_statement():
+    if not _paper_query:
+        _paper_query.append(
+            select(Question.id, Question.kind, Question.text, Question.points, Question.expected, Question.tolerance,
+                   Option.id, Option.text, Option.correct)
+            .outerjoin(Option, Option.question_id == Question.id)
+            .where(Question.evaluation_id == bindparam("evaluation_id"))
+            .order_by(Question.position, Question.id, Option.position, Option.id))
+    return _paper_query[0]
+
+
+def paper(attempt: EvaluationAttempt) -> list[PaperQuestion]:
+    """The attempt's questions in its order, each with its options in its order (as ordered_questions and
+    ordered_options give them): one statement, a row an option, no ORM objects (the question page and the
+    answer save read them on every request)."""
+    rows: dict[int, tuple] = {}
+    options: dict[int, list[PaperOption]] = {}
+    for qid, kind, text_, points, expected, tolerance, oid, otext, correct in db.session.execute(
+            _paper_statement(), {"evaluation_id": attempt.evaluation_id}):
+        if qid not in rows:
+            rows[qid], options[qid] = (qid, kind, text_, points, expected, tolerance), []
+        if oid is not None:
+            options[qid].append(PaperOption(oid, otext, correct))
+    order = attempt.option_order or {}
+    questions = []
+    for qid in attempt.question_order:
+        if qid not in rows:
+            continue
+        listed = options[qid]
+        wanted = order.get(str(qid))
+        if wanted:
+            by_id = {o.id: o for o in listed}
+            listed = [by_id[i] for i in wanted if i in by_id]
+        questions.append(PaperQuestion(*rows[qid], tuple(listed)))
+    return questions
 
 
 def ordered_questions(attempt: EvaluationAttempt) -> list[Question]:
@@ -354,7 +432,7 @@ def _writable(attempt: EvaluationAttempt, now: datetime) -> None:
         raise EvaluationError("Se acabó el tiempo: se envió con las respuestas guardadas hasta entonces.")
 
 
-def _clean_value(question: Question, raw: list[str]) -> dict:
+def _clean_value(question: PaperQuestion, raw: list[str]) -> dict:
     if question.kind in ("single", "truefalse", "multiple"):
         valid = {o.id for o in question.options}
         chosen = [int(v) for v in raw if v.isdigit() and int(v) in valid]
@@ -365,13 +443,38 @@ def _clean_value(question: Question, raw: list[str]) -> dict:
     return {"text": (raw[0] if raw else "")[:limit]}
 
 
+_answer_update = []
+
+
+def _answer_update_statement():
+    if not _answer_update:
+        table = Answer.__table__
+        _answer_update.append(update(table).where(table.c.id == bindparam("b_id"))
+                              .values(value=bindparam("b_value"), saved_at=bindparam("b_saved_at")))
+    return _answer_update[0]
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring what this request has loaded. The answer save is the hottest write: after its
+    commit, the after-request hooks read the signed-in user and the course again (the SIC recorder, the cache
+    headers), and an expired user or course cost a SELECT each (and the SIC recorder, not knowing the course's
+    settings any more, an INSERT ... SELECT). What they read was read in this request, before the save."""
+    session = db.session()
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+
+
 def save_answers(attempt: EvaluationAttempt, answers: dict[int, list[str]], now: datetime | None = None) -> int:
     """Store the answers to the questions given (question id -> submitted values); returns how many."""
     now = now or utcnow()
     _writable(attempt, now)
-    questions = {q.id: q for q in ordered_questions(attempt)}
+    questions = {q.id: q for q in paper(attempt)}
     existing = {a.question_id: a for a in attempt.answers}
-    saved = 0
+    saved, changed = 0, []
     for question_id, raw in answers.items():
         question = questions.get(question_id)
         if question is None:
@@ -381,10 +484,15 @@ def save_answers(attempt: EvaluationAttempt, answers: dict[int, list[str]], now:
         if answer is None:
             attempt.answers.append(Answer(question_id=question_id, value=value, saved_at=now))
         elif answer.value != value:
-            answer.value, answer.saved_at = value, now
+            changed.append({"b_id": answer.id, "b_value": value, "b_saved_at": now})
+            # what a submission right after reads; the UPDATE below stores it (cheaper than the ORM's flush)
+            set_committed_value(answer, "value", value)
+            set_committed_value(answer, "saved_at", now)
         saved += 1
     try:
-        db.session.commit()
+        if changed:
+            db.session.execute(_answer_update_statement(), changed)
+        _commit_keeping_loaded()
     except IntegrityError:  # two saves of a first answer raced: the other one is stored, store ours over it
         db.session.rollback()
         return save_answers(db.session.get(EvaluationAttempt, attempt.id), answers, now)

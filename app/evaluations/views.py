@@ -272,11 +272,14 @@ def _attempt_url(attempt, page: int | None = None) -> str:
 
 
 def _own_attempt(course_id: int, evaluation_id: int, evaluation_attempt_id: int):
-    course, evaluation, gate = _participant_gate(course_id, evaluation_id)
-    attempt = service.own_attempt(evaluation, current_user.id, evaluation_attempt_id)
+    """The same checks as _participant_gate, with the evaluation read together with the attempt."""
+    course = viewable_course_or_abort(course_id)
+    if not current_user.is_participant:
+        abort(403)
+    attempt = service.own_attempt(course.id, evaluation_id, current_user.id, evaluation_attempt_id)
     if attempt is None:
         abort(404)
-    return course, evaluation, gate, attempt
+    return course, attempt.evaluation, courses.gate_for(current_user, course), attempt
 
 
 def _page_number(attempt, questions) -> int:
@@ -298,14 +301,13 @@ def attempt(course_id: int, evaluation_id: int, evaluation_attempt_id: int):
         flash("Se acabó el tiempo: tu intento se envió con las respuestas guardadas.", "warning")
     if attempt.submitted:
         return _result_page(course, evaluation, attempt, now)
-    questions = service.ordered_questions(attempt)
+    questions = service.paper(attempt)
     answers = {a.question_id: a.value for a in attempt.answers}
     page = _page_number(attempt, questions) if evaluation.layout == "one" else None
     shown = questions if page is None else questions[page - 1:page]
     return render_template("evaluations/attempt.html", course=course, evaluation=evaluation, attempt=attempt,
                            questions=questions, shown=shown, page=page, answers=answers,
                            answered={qid for qid, v in answers.items() if v.get("options") or v.get("text")},
-                           options_of=lambda q: service.ordered_options(attempt, q),
                            remaining=service.remaining_seconds(attempt, now), sence_session=gate.sence_session,
                            timer=live_timer_state(gate.sence_session, course) if gate.sence_session else None)
 
