@@ -92,7 +92,6 @@ class MaterialItem:
 class LessonItem:
     id: int
     course_id: int
-    position: int
     title: str
     body_html: Markup
     materials: tuple[MaterialItem, ...]
@@ -130,5 +129,5 @@ def _lesson_item(lesson: Lesson) -> LessonItem:
         for m in lesson.materials
     )
     body = Markup(render_markdown(lesson.body))  # noqa: S704 (sanitized by nh3 in render_markdown)
-    return LessonItem(lesson.id, lesson.course_id, lesson.position, lesson.title, body, materials,
+    return LessonItem(lesson.id, lesson.course_id, lesson.title, body, materials,
                       url_for("courses.lesson", course_id=lesson.course_id, lesson_id=lesson.id))
