@@ -1,6 +1,6 @@
 """Demo data (README): idempotent, so `make demo` can run it on every start."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from importlib import import_module
 
 from sqlalchemy import select
@@ -9,6 +9,7 @@ from app.admin import service as admin_service
 from app.auth.models import User
 from app.courses.models import Course
 from app.extensions import db
+from app.timeutil import today_in_chile
 
 DEMO_PASSWORD = "demo1234"  # noqa: S105 (documented demo password)
 DEMO_COURSE = "Excel intermedio"
@@ -32,7 +33,7 @@ def _account(spec: dict) -> User:
 def _course(instructor: User) -> Course:
     course = db.session.execute(select(Course).where(Course.title == DEMO_COURSE)).scalar_one_or_none()
     if course is None:
-        today = date.today()
+        today = today_in_chile()
         course = admin_service.create_course(
             {"title": DEMO_COURSE, "hours": 24, "start_date": today - timedelta(days=7),
              "end_date": today + timedelta(days=60),

@@ -1,6 +1,6 @@
 """Time in one place: UTC in the database, America/Santiago on screen."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
@@ -11,6 +11,11 @@ CHILE = ZoneInfo("America/Santiago")
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def today_in_chile(now: datetime | None = None) -> date:
+    """The calendar day in Chile: course dates, deadlines and tokens follow it, not the server's UTC day."""
+    return (now or utcnow()).astimezone(CHILE).date()
 
 
 def to_chile(value: datetime | None) -> datetime | None:

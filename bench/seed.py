@@ -13,7 +13,7 @@ the config it is given), so 20,000 participants take seconds, not minutes.
 
 import random
 import secrets
-from datetime import date, timedelta
+from datetime import timedelta
 from importlib import import_module
 
 from sqlalchemy import func, insert, inspect, select, update
@@ -24,7 +24,7 @@ from app.courses.models import Course, Enrollment, course_instructors
 from app.extensions import db
 from app.sence import tokens
 from app.sence.models import Attempt, CourseSence, Otec, SenceSession, SenceToken
-from app.timeutil import utcnow
+from app.timeutil import today_in_chile, utcnow
 
 PASSWORD = "bench-clave-1"  # noqa: S105 (benchmark accounts on a throw-away database)
 EMAIL_DOMAIN = "bench.cl"
@@ -98,7 +98,7 @@ def seed_base(password_hash: str, courses: int = COURSES) -> None:
                               hint=tokens.mask(TOKEN), added_at=now))
     db.session.add(User(full_name="Administración Benchmark", email=f"admin@{EMAIL_DOMAIN}", role="admin",
                         password_hash=password_hash, created_at=now))
-    today = date.today()
+    today = today_in_chile()
     for i in range(courses):
         instructor = User(full_name=f"Instructor {i + 1}", email=f"instructor{i}@{EMAIL_DOMAIN}", role="instructor",
                           password_hash=password_hash, created_at=now)

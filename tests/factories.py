@@ -2,7 +2,7 @@
 
 import itertools
 import secrets
-from datetime import date, timedelta
+from datetime import timedelta
 
 from stdnum.cl import rut as cl_rut
 
@@ -10,7 +10,7 @@ from app.auth.models import User
 from app.courses.models import Course, Enrollment, Group
 from app.extensions import db
 from app.sence.models import Attempt, CourseSence, SenceSession
-from app.timeutil import utcnow
+from app.timeutil import today_in_chile, utcnow
 
 PASSWORD = "clave-segura-1"
 _seq = itertools.count(1)
@@ -38,8 +38,8 @@ def make_user(role: str = "participant", **fields) -> User:
 def make_course(instructors=(), **fields) -> Course:
     n = next(_seq)
     sence_fields = fields.pop("sence", {})
-    defaults = {"title": f"Curso {n}", "hours": 20, "start_date": date.today() - timedelta(days=1),
-                "end_date": date.today() + timedelta(days=30)}
+    defaults = {"title": f"Curso {n}", "hours": 20, "start_date": today_in_chile() - timedelta(days=1),
+                "end_date": today_in_chile() + timedelta(days=30)}
     defaults.update(fields)
     course = Course(**defaults)
     course.instructors = list(instructors)

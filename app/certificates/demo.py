@@ -4,7 +4,7 @@ It ended ten days ago, so its Cierre page shows the DJ checklist and the deadlin
 session that counts (so the status service approves her) and Benito none (so he is on the "no califica" list).
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -16,7 +16,7 @@ from app.courses.models import Course
 from app.extensions import db
 from app.sence.models import Attempt, SenceSession
 from app.sence.protocol import new_id_sesion_alumno
-from app.timeutil import utcnow
+from app.timeutil import today_in_chile, utcnow
 
 FINISHED_COURSE = "Atención al cliente"
 SIGNER = ("Marta Rojas Fuentes", "Directora académica")
@@ -25,7 +25,7 @@ SIGNER = ("Marta Rojas Fuentes", "Directora académica")
 def _finished_course(demo_course: Course) -> Course:
     course = db.session.execute(select(Course).where(Course.title == FINISHED_COURSE)).scalar_one_or_none()
     if course is None:
-        today = date.today()
+        today = today_in_chile()
         course = admin_service.create_course(
             {"title": FINISHED_COURSE, "hours": 16, "start_date": today - timedelta(days=40),
              "end_date": today - timedelta(days=10),

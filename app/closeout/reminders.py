@@ -24,6 +24,7 @@ from app.courses.models import Course
 from app.extensions import db
 from app.notify.service import course_link, enqueue
 from app.privacy.service import is_blocked
+from app.timeutil import today_in_chile
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def _remind_otec(row: Closeout, now: datetime, key: str) -> int:
     recipients = course.sence.alert_email_list if course.sence is not None else []
     if not recipients:
         return 0
-    deadline = next(d for d in service.course_deadlines(course, service.today_in_chile(now)) if d.key == key)
+    deadline = next(d for d in service.course_deadlines(course, today_in_chile(now)) if d.key == key)
     pending = [label for step, label in STEPS if row.done_at(step) is None]
     body = _render("closeout/mail/otec_deadline.txt", course=course, deadline=deadline, pending=pending,
                    link=current_app.config["PUBLIC_BASE_URL"].rstrip("/")
@@ -100,7 +101,7 @@ MILESTONES = (
 
 def queue(now: datetime) -> int:
     """The sweep's step: every milestone due today, one course per transaction; returns the messages queued."""
-    today = service.today_in_chile(now)
+    today = today_in_chile(now)
     service.ensure_rows(today)
     queued = 0
     for milestone, first_day, last_day, incomplete_only, action in MILESTONES:

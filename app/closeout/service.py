@@ -18,17 +18,13 @@ from app.closeout.models import STEP_KEYS, Closeout
 from app.courses.models import Course, Enrollment
 from app.evaluations.status import ParticipantStatus, course_statuses
 from app.extensions import db
-from app.timeutil import CHILE, utcnow
+from app.timeutil import today_in_chile, utcnow
 
 STATUS_LABELS = {"cursando": "Cursando", "aprobado": "Aprobado", "reprobado": "Reprobado"}
 
 
 class RuleError(ValueError):
     """Refused; `str()` is a Spanish message and nothing was stored."""
-
-
-def today_in_chile(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(CHILE).date()
 
 
 @dataclass

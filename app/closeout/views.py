@@ -10,7 +10,7 @@ from app.closeout import bundle, service
 from app.closeout import deadlines as dl
 from app.closeout.models import STEPS
 from app.privacy.trail import enrolled, record_access
-from app.timeutil import utcnow
+from app.timeutil import today_in_chile, utcnow
 
 bp = Blueprint("closeout", __name__, url_prefix="/cierre")
 
@@ -19,7 +19,7 @@ bp = Blueprint("closeout", __name__, url_prefix="/cierre")
 @admin_required
 def page(course_id: int):
     course = course_or_404(course_id)
-    today = service.today_in_chile()
+    today = today_in_chile()
     certs = certificates.of_course(course.id)
     return render_template(
         "closeout/page.html", course=course, today=today, checklist=service.checklist(course),

@@ -18,7 +18,7 @@ from app.courses.models import Enrollment
 from app.extensions import db
 from app.sence import protocol, tokens
 from app.sence.models import SenceToken
-from app.timeutil import CHILE, utcnow
+from app.timeutil import today_in_chile
 
 MAX_NAMED = 5  # participants named in one problem; the rest are counted
 
@@ -164,7 +164,7 @@ def _names(names: list[str]) -> str:
 def facts_for(courses, return_url_problems: list[str]) -> dict[int, CourseFacts]:
     """CourseFacts per course id, with three queries whatever the number of courses."""
     courses = list(courses)
-    today = _today()
+    today = today_in_chile()
     otec_ids = {c.sence.otec_id for c in courses if c.sence and c.sence.otec_id}
     token_rows = db.session.execute(select(SenceToken).where(SenceToken.otec_id.in_(otec_ids))).scalars() \
         if otec_ids else []
@@ -205,10 +205,6 @@ def _course_facts(course, by_otec, participants, return_url_problems) -> CourseF
     )
 
 
-def _today() -> date:
-    return utcnow().astimezone(CHILE).date()
-
-
 def review_courses(courses, return_url_problems: list[str]) -> dict[int, list[Problem]]:
-    today = _today()
+    today = today_in_chile()
     return {course_id: review(facts, today) for course_id, facts in facts_for(courses, return_url_problems).items()}

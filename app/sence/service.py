@@ -16,7 +16,7 @@ from app.extensions import db
 from app.sence import protocol, signals, tokens
 from app.sence.gate import latest_attempt_seen, live_session
 from app.sence.models import LIVE_STATUSES, Attempt, Exchange, SenceSession, SenceToken
-from app.timeutil import CHILE, utcnow
+from app.timeutil import today_in_chile, utcnow
 
 RETOMA_PATH = "/s/r"
 ERROR_PATH = "/s/e"
@@ -100,7 +100,7 @@ def usable_token(otec_id: int | None, today=None) -> SenceToken | None:
     """The newest active, unexpired token of the OTEC (any valid one identifies it)."""
     if otec_id is None:
         return None
-    today = today or utcnow().astimezone(CHILE).date()
+    today = today or today_in_chile()
     candidates = db.session.execute(
         select(SenceToken).where(SenceToken.otec_id == otec_id, SenceToken.revoked_at.is_(None))
         .order_by(SenceToken.added_at.desc(), SenceToken.id.desc())
@@ -141,7 +141,7 @@ def start_login(user, course, via_popup: bool, meta: Meta, now: datetime | None 
         raise NotReady("Ya tienes una sesión SENCE abierta en este curso. Ciérrala antes de iniciar otra.")
     _check_ready(user, course)
     settings = course.sence
-    token_row = usable_token(settings.otec_id, now.astimezone(CHILE).date())
+    token_row = usable_token(settings.otec_id, today_in_chile(now))
     base = base_url(settings.environment)
     fields = protocol.login_fields(
         rut_otec=settings.otec.rut, token=tokens.decrypt(token_row.token_encrypted), cod_sence=settings.cod_sence,
@@ -192,7 +192,7 @@ def _logout_token(login: Attempt, course, now: datetime) -> SenceToken:
 
     Any valid token identifies the OTEC (RCE-PROTOCOL.md), and a revoked one would only earn a 212.
     """
-    today = now.astimezone(CHILE).date()
+    today = today_in_chile(now)
     original = db.session.get(SenceToken, login.token_id) if login.token_id else None
     if original is not None and tokens.is_usable(original, today):
         return original

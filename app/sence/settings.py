@@ -7,7 +7,7 @@ from app.extensions import db
 from app.sence import tokens
 from app.sence.forms import DEFAULT_TARGET, split_emails
 from app.sence.models import CourseSence, Exchange, Otec, SenceToken
-from app.timeutil import CHILE, utcnow
+from app.timeutil import today_in_chile, utcnow
 
 
 class RuleError(ValueError):
@@ -51,7 +51,7 @@ def revoke_token(token: SenceToken) -> None:
 
 
 def token_rows(otec: Otec) -> list[tuple[SenceToken, str]]:
-    today = utcnow().astimezone(CHILE).date()
+    today = today_in_chile()
     return [(token, tokens.status_of(token, today)) for token in reversed(otec.tokens)]
 
 

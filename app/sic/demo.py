@@ -1,7 +1,7 @@
 """Demo: a line-1 (social programme) course with SIC on in the simulator, two modules mapped, and Ana with some
 progress, dedication time and a grade (idempotent)."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -15,7 +15,7 @@ from app.sence.demo import _otec
 from app.sence.settings import settings_of as sence_settings_of
 from app.sic import service
 from app.sic.models import SicAction
-from app.timeutil import utcnow
+from app.timeutil import today_in_chile, utcnow
 
 TITLE = "Emprendimiento digital (programa social)"
 LESSONS = ("Tu idea de negocio", "Clientes y propuesta de valor", "Vender por redes sociales", "Costos y precios")
@@ -27,8 +27,8 @@ def seed(_demo_course) -> None:
         return
     instructors = list(_demo_course.instructors)
     course = admin_service.create_course(
-        {"title": TITLE, "hours": 40, "start_date": date.today() - timedelta(days=10),
-         "end_date": date.today() + timedelta(days=50),
+        {"title": TITLE, "hours": 40, "start_date": today_in_chile() - timedelta(days=10),
+         "end_date": today_in_chile() + timedelta(days=50),
          "description": "Curso de línea 1 (programas sociales): su avance se informa cada noche a SIC."}, instructors)
     sence = sence_settings_of(course)
     sence.otec_id, sence.linea, sence.environment = _otec().id, 1, "simulator"

@@ -1,12 +1,13 @@
 """What a walk through the merged product found, as its users meet it: course tabs on a phone, the instructor's
 way to the gradebook, an ended course, and admin tables whose cells line up."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
 from app.extensions import db
+from app.timeutil import today_in_chile
 from tests.browser.conftest import no_horizontal_scroll, sign_in
 from tests.courses.helpers import lesson_with
 from tests.evaluations.helpers import make_evaluation
@@ -72,7 +73,7 @@ def test_an_instructor_reaches_the_gradebook_from_the_same_tabs_on_every_course_
 
 
 def test_an_ended_course_does_not_ask_for_a_sence_session_it_cannot_open(phone_page, live, shot):
-    course = _course(start_date=date.today() - timedelta(days=40), end_date=date.today() - timedelta(days=10))
+    course = _course(start_date=today_in_chile() - timedelta(days=40), end_date=today_in_chile() - timedelta(days=10))
     lesson_with(course, "Tablas dinámicas", body="Contenido")
     participant_in(course, full_name="Ana Pérez", email="ana@otec.cl")
     sign_in(phone_page, live, "ana@otec.cl", PASSWORD)

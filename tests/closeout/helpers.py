@@ -4,12 +4,13 @@ With the default course rule, a participant of a course that has ended is "aprob
 session and "reprobado" without; before the end everyone is "cursando".
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from app.extensions import db
 from app.sence.models import Otec
+from app.timeutil import today_in_chile
 from tests.evaluations.helpers import counted_session, make_evaluation, take
 from tests.factories import enroll, make_course, make_user
 from tests.sence.builders import make_otec
@@ -17,7 +18,7 @@ from tests.sence.builders import make_otec
 
 def finished_course(ended_days_ago: int = 1, *, alert_emails: str = "otec@capacita.cl", **fields):
     otec = db.session.execute(select(Otec)).scalars().first() or make_otec(name="Capacitaciones del Sur SpA")
-    end = date.today() - timedelta(days=ended_days_ago)
+    end = today_in_chile() - timedelta(days=ended_days_ago)
     defaults = {"title": "Excel intermedio", "hours": 24, "start_date": end - timedelta(days=30), "end_date": end,
                 "sence": {"otec_id": otec.id, "alert_emails": alert_emails}}
     defaults.update(fields)

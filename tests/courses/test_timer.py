@@ -6,7 +6,7 @@ import pytest
 
 from app.courses.timer import course_end, timer_state
 from app.sence.gate import live_session
-from app.timeutil import CHILE, utcnow
+from app.timeutil import CHILE, today_in_chile, utcnow
 from tests.courses.helpers import gated_course, participant_signed_in
 from tests.factories import enroll, login, make_course, make_user, open_session
 from tests.queries import counting
@@ -137,7 +137,8 @@ def test_a_change_of_gate_asks_the_page_to_refresh_its_content(client, db):
 
 
 def test_polling_stops_with_286_when_nothing_more_can_change(client, db):
-    course, _ = gated_course(end_date=date.today() - timedelta(days=2), start_date=date.today() - timedelta(days=30))
+    today = today_in_chile()
+    course, _ = gated_course(end_date=today - timedelta(days=2), start_date=today - timedelta(days=30))
     participant_signed_in(client, course)
 
     ended = _poll(client, course, shown="locked-0")

@@ -2,13 +2,14 @@
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from openpyxl import load_workbook
 
 from app.evaluations.models import CourseRule, Evaluation, EvaluationAttempt, StatusOverride
 from app.extensions import db
+from app.timeutil import today_in_chile
 from tests.evaluations.helpers import counted_session, make_evaluation, take
 from tests.factories import enroll, login, make_course, make_group, make_user
 
@@ -117,8 +118,8 @@ def test_the_gradebook_shows_grades_and_filters(client):
 
 
 def test_the_exports_carry_real_numbers(client):
-    course, _ = staffed_course(client, end_date=date.today() - timedelta(days=1),
-                               start_date=date.today() - timedelta(days=30))
+    course, _ = staffed_course(client, end_date=today_in_chile() - timedelta(days=1),
+                               start_date=today_in_chile() - timedelta(days=30))
     evaluation = make_evaluation(course, FOUR, title="=Control")
     ana = participant(course)
     take(evaluation, ana, correct=3)
@@ -209,8 +210,8 @@ def test_the_rule_form_saves_and_a_new_exigencia_regrades(client):
 
 
 def test_an_override_needs_a_reason_and_is_logged(client):
-    course, teacher = staffed_course(client, end_date=date.today() - timedelta(days=1),
-                                     start_date=date.today() - timedelta(days=30))
+    course, teacher = staffed_course(client, end_date=today_in_chile() - timedelta(days=1),
+                                     start_date=today_in_chile() - timedelta(days=30))
     ana = participant(course)
     url = f"/cursos/{course.id}/calificaciones/participantes/{ana.id}"
     assert "Reprobado" in client.get(url).get_data(as_text=True)

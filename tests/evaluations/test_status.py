@@ -1,6 +1,6 @@
 """A participant's course status and its reasons, from the course's rule, grades, lessons and SENCE sessions."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,7 +11,7 @@ from app.evaluations.models import CourseRule, EvaluationAttempt, StatusOverride
 from app.evaluations.status import counted_results, course_statuses, participant_status
 from app.extensions import db
 from app.sence.models import CourseSence
-from app.timeutil import utcnow
+from app.timeutil import today_in_chile, utcnow
 from tests.evaluations.helpers import counted_session, make_evaluation, take
 from tests.factories import enroll, make_course, make_group, make_user
 
@@ -19,7 +19,7 @@ FOUR = [("single", 1, [("a", True), ("b", False)])] * 4  # four 1-point question
 
 
 def ended_course(**fields):
-    return make_course(start_date=date.today() - timedelta(days=40), end_date=date.today() - timedelta(days=2),
+    return make_course(start_date=today_in_chile() - timedelta(days=40), end_date=today_in_chile() - timedelta(days=2),
                        **fields)
 
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 from app.extensions import db
 from app.sence.log import spanish
 from app.sence.models import Exchange
-from app.timeutil import utcnow
+from app.timeutil import today_in_chile, utcnow
 from tests.factories import login, make_user
 from tests.notify.helpers import make_attempt
 from tests.sence.builders import participant_in, sence_course
@@ -40,8 +40,8 @@ def test_filters_by_participant_result_and_date(client):
     assert "Beto Soto" in by_run and "Ana Pérez" not in by_run
     failed = _log(client, course, "?resultado=fallido")
     assert "Intentos (2)" in failed and 'value="fallido" selected' in failed
-    today = utcnow().date().isoformat()
-    recent = _log(client, course, f"?desde={(utcnow() - timedelta(days=1)).date().isoformat()}&hasta={today}")
+    today = today_in_chile()
+    recent = _log(client, course, f"?desde={today - timedelta(days=1)}&hasta={today}")
     assert "Intentos (2)" in recent and "Quitar filtros" in recent
 
 

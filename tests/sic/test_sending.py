@@ -12,7 +12,7 @@ from app.extensions import db
 from app.notify.models import OutboxMessage
 from app.sic import protocol, service
 from app.sic.models import CourseSic, SicAccepted, SicAction, SicSend
-from app.timeutil import utcnow
+from app.timeutil import today_in_chile, utcnow
 from tests.evaluations.helpers import make_evaluation, take
 from tests.factories import login, open_session
 from tests.sence.builders import TOKEN
@@ -212,7 +212,7 @@ def _sends(course) -> int:
 
 
 def test_the_sweep_sends_once_a_day_inside_the_window(app, db, sic):
-    course = sic_course(lessons=1, modules=("M1",), start_date=utcnow().date() - timedelta(days=3))
+    course = sic_course(lessons=1, modules=("M1",), start_date=today_in_chile() - timedelta(days=3))
     participant(course)
     evening = _in_window()
     assert service.sweep(evening - timedelta(hours=3)).skipped  # afternoon: nothing
@@ -230,8 +230,8 @@ def test_a_disabled_or_finished_course_is_not_swept(app, db, sic):
     off = sic_course(lessons=1, modules=("M1",))
     participant(off)
     service.settings_of(off).enabled = False
-    old = sic_course(lessons=1, modules=("M1",), start_date=utcnow().date() - timedelta(days=60),
-                     end_date=utcnow().date() - timedelta(days=30))
+    old = sic_course(lessons=1, modules=("M1",), start_date=today_in_chile() - timedelta(days=60),
+                     end_date=today_in_chile() - timedelta(days=30))
     participant(old)
     db.session.commit()
     assert service.sweep(_in_window()).sends == []
