@@ -4,6 +4,7 @@
     .venv/bin/python -m bench.profile --path {attempt}?p=1          # an evaluation's question page
     .venv/bin/python -m bench.profile --path {attempt} --save       # its answer save (htmx POST)
     .venv/bin/python -m bench.profile --path /cursos/{course} --cpu # un-profiled CPU ms per request instead
+    .venv/bin/python -m bench.profile --path /cursos/{course} --functions  # own time per function (cProfile)
 
 Uses --database-url when given (e.g. a PostgreSQL database of your own), else a temporary SQLite file. The
 participant is signed in through the real form; {course} is replaced by their course id. This measures
@@ -90,6 +91,16 @@ def _cpu_rounds(call, requests: int, rounds: int, queries: Counter) -> None:
         print(f"  {count / (requests * rounds):>4.1f} x {statement}")
 
 
+def _own_time(call, requests: int) -> None:
+    """Where the CPU goes by function (own time, not cumulative): what a flat cost is made of."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile(time.process_time)
+    profiler.runcall(lambda: [call() for _ in range(requests)])
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bench.profile")
     parser.add_argument("--path", default="/cursos/{course}")
@@ -101,6 +112,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--cpu", action="store_true",
                         help="no profiler: CPU ms per request (time.process_time) over --requests, in --rounds rounds")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--functions", action="store_true",
+                        help="cProfile instead of pyinstrument: the 30 functions with the most own time")
     args = parser.parse_args(argv)
     tmp = tempfile.TemporaryDirectory(prefix="pizarra-profile-")
     url = args.database_url or f"sqlite:///{Path(tmp.name) / 'profile.sqlite3'}"
@@ -137,6 +150,10 @@ def main(argv: list[str]) -> int:
     queries.clear()
     if args.cpu:
         _cpu_rounds(call, args.requests, args.rounds, queries)
+        tmp.cleanup()
+        return 0
+    if args.functions:
+        _own_time(call, args.requests)
         tmp.cleanup()
         return 0
     from pyinstrument import Profiler
