@@ -83,15 +83,11 @@ class PlacedEvaluation:
 
 
 def player_placements(course, *, published_only: bool) -> dict[int | None, tuple[PlacedEvaluation, ...]]:
-    """placements() as the course page lists them, built once per worker and version of the course's content."""
-
-    def build():
-        return {key: tuple(PlacedEvaluation(e.id, e.title, e.published,
-                                            url_for("evaluations.show", course_id=course.id, evaluation_id=e.id))
-                           for e in evaluations)
-                for key, evaluations in placements(course, published_only=published_only).items()}
-
-    return outline.cached(f"evaluations:{published_only}", course, build)
+    """placements() as plain copies with their addresses, for the course page's per-worker copy of its list."""
+    return {key: tuple(PlacedEvaluation(e.id, e.title, e.published,
+                                        url_for("evaluations.show", course_id=course.id, evaluation_id=e.id))
+                       for e in evaluations)
+            for key, evaluations in placements(course, published_only=published_only).items()}
 
 
 def evaluation_in(course_id: int, evaluation_id: int) -> Evaluation | None:

@@ -1,13 +1,26 @@
 """Evaluation pages: building (staff), taking (participants, behind the SENCE gate), grades and the gradebook."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    get_template_attribute,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from app.auth.access import editable_course_or_abort, enrollment_of, viewable_course_or_abort
 from app.auth.models import User
+from app.courses import outline
 from app.courses import service as courses
 from app.courses.timer import live_timer_state
 from app.evaluations import exports, service
@@ -42,14 +55,38 @@ def points_filter(value) -> str:
 
 @bp.app_template_global("course_evaluations")
 def course_evaluations(course):
-    """The player's and the lesson editor's hook: evaluations keyed by the lesson they follow."""
+    """The lesson editor's hook: evaluations keyed by the lesson they follow."""
     return service.placements(course, published_only=not current_user.is_staff)
 
 
+@dataclass(frozen=True)
+class PlayerItems:
+    """Markup keyed by the lesson it follows (None: the end of the list); false when nothing is placed."""
+
+    markup: dict
+    placed: bool
+
+    def __bool__(self) -> bool:
+        return self.placed
+
+    def after(self, lesson_id: int | None) -> Markup:
+        return self.markup.get(lesson_id, Markup(""))
+
+
+def _player_items(course, staff: bool) -> PlayerItems:
+    placed = service.player_placements(course, published_only=not staff)
+    items = get_template_attribute("evaluations/_player_items.html", "items")
+    markup = {after: items(evaluations, course, after, False) for after, evaluations in placed.items()}
+    markup[None] = items(placed.get(None, ()), course, None, not staff)
+    return PlayerItems(markup, bool(placed))
+
+
 @bp.app_template_global("player_evaluations")
-def player_evaluations(course):
-    """The course page's hook: the same, as plain copies kept per worker until the content changes."""
-    return service.player_placements(course, published_only=not current_user.is_staff)
+def player_evaluations(course) -> PlayerItems:
+    """The course page's hook: the list items of the placed evaluations, rendered once per worker and version of
+    the course's content (an include per lesson on every view cost more than the rest of the lesson list)."""
+    staff = current_user.is_staff
+    return outline.cached(f"evaluation-items:{staff}", course, lambda: _player_items(course, staff))
 
 
 def _evaluation_or_404(course_id: int, evaluation_id: int):
