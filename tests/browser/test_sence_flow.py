@@ -40,6 +40,8 @@ def _form_action(csp: str) -> set[str]:
 
 def test_login_and_logout_through_claveunica_on_another_origin(page, live, claveunica_url, enrolled, db, shot):
     course, user = enrolled
+    refused = []  # what our CSP blocked on our pages (htmx once set an empty inline style after the trip)
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
     sign_in(page, live, user.email, PASSWORD)
     page.goto(f"{live.url}/cursos/{course.id}")
     controls = page.locator("#sence-controls")
@@ -73,6 +75,7 @@ def test_login_and_logout_through_claveunica_on_another_origin(page, live, clave
     assert "Sesión SENCE iniciada" not in page.inner_text("main")
     assert [s.status for s in _sessions(db)] == ["closed"]
     shot(page, "sence-session-closed")
+    assert refused == []
 
 
 def test_the_trip_page_lets_the_redirect_to_claveunica_through_and_the_sites_policy_would_not(
