@@ -22,7 +22,7 @@ from app.evaluations.grading import close_overdue, rule_for
 from app.evaluations.models import CourseRule, Evaluation, EvaluationAttempt, StatusOverride
 from app.extensions import db
 from app.reports.service import attendance
-from app.timeutil import format_chile, to_chile, utcnow
+from app.timeutil import format_chile, today_in_chile, utcnow
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def final_grade(evaluations: list[Evaluation], results: dict, user_id: int, ende
 
 def course_ended(course: Course, now: datetime) -> bool:
     """The course is over the day after its end date, in Chile."""
-    return course.end_date is not None and to_chile(now).date() > course.end_date
+    return course.end_date is not None and today_in_chile(now) > course.end_date
 
 
 def latest_overrides(course_id: int) -> dict[int, StatusOverride]:

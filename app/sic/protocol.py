@@ -208,10 +208,6 @@ def execution_date(today: date, start: date, end: date) -> date:
     return min(max(today, start), end)
 
 
-def chile_today(now: datetime) -> date:
-    return now.astimezone(SANTIAGO).date()
-
-
 def in_send_window(now: datetime) -> bool:
     """22:00-00:00 America/Santiago (p. 45)."""
     return now.astimezone(SANTIAGO).hour >= WINDOW_START_HOUR

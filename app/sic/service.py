@@ -37,7 +37,7 @@ from app.sic.models import (
     SicModuleLesson,
     SicSend,
 )
-from app.timeutil import UTCDateTime, format_chile, utcnow
+from app.timeutil import UTCDateTime, format_chile, today_in_chile, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +233,7 @@ def collect(course: Course, token: str, now: datetime) -> Collected:
     accepted = _accepted(course.id)
     progress = protocol.CourseProgress(
         rut_otec=course.sence.otec.rut, token=token, codigo_oferta=settings.codigo_oferta,
-        codigo_grupo=settings.codigo_grupo, codigo_envio=f"PIZARRA-{course.id}-{protocol.chile_today(now):%Y%m%d}",
+        codigo_grupo=settings.codigo_grupo, codigo_envio=f"PIZARRA-{course.id}-{today_in_chile(now):%Y%m%d}",
         start=course.start_date, end=course.end_date)
     users = {}
     for user in _participants(course.id):
@@ -297,7 +297,7 @@ def dry_run(course: Course, now: datetime | None = None) -> tuple[dict | None, l
     if found:
         return None, found
     token = tokens.decrypt(usable_token(course.sence.otec_id).token_encrypted)
-    payload = protocol.build_payload(collect(course, token, now).progress, protocol.chile_today(now))
+    payload = protocol.build_payload(collect(course, token, now).progress, today_in_chile(now))
     return protocol.mask_token(payload), []
 
 
@@ -325,7 +325,7 @@ def send_course(course: Course, trigger: str, *, user: User | None = None, now: 
         record.error = f"No se envió: {err}"
         return _finish(course, record)
     collected = collect(course, token, now)
-    payload = protocol.build_payload(collected.progress, protocol.chile_today(now))
+    payload = protocol.build_payload(collected.progress, today_in_chile(now))
     record.request_body = protocol.mask_token(payload)
     record.participants = len(payload["listaAlumnos"])
     db.session.commit()  # no transaction stays open during a call that may last ten minutes
@@ -500,7 +500,7 @@ def sweep(now: datetime | None = None, *, course_id: int | None = None, force: b
     if not force and not protocol.in_send_window(now):
         result.skipped = "Fuera del horario de envío SIC (22:00 a 00:00, hora de Chile)."
         return result
-    for claimed_id in claim_due(protocol.chile_today(now), course_id=course_id, force=force):
+    for claimed_id in claim_due(today_in_chile(now), course_id=course_id, force=force):
         course = db.session.get(Course, claimed_id)
         try:
             record = send_course(course, trigger, now=now)

@@ -276,7 +276,7 @@ def _concurrent_sweeps_send_once(app):
     assert sorted(cid for sent in results for cid in sent) == ids
     assert db.session.execute(select(func.count()).select_from(SicSend)).scalar() == 3
     marks = db.session.execute(select(CourseSic.last_sent_on)).scalars().all()
-    assert set(marks) == {protocol.chile_today(evening)}
+    assert set(marks) == {today_in_chile(evening)}
 
 
 def test_sic_send_command_forces_a_send_and_prints_a_summary(app, db, sic):
