@@ -91,14 +91,19 @@ def _cpu_rounds(call, requests: int, rounds: int, queries: Counter) -> None:
         print(f"  {count / (requests * rounds):>4.1f} x {statement}")
 
 
-def _own_time(call, requests: int) -> None:
-    """Where the CPU goes by function (own time, not cumulative): what a flat cost is made of."""
+def _own_time(call, requests: int, callers: str | None) -> None:
+    """Where the CPU goes by function (own time, not cumulative): what a flat cost is made of; with `callers`,
+    who calls the functions matching it, and how often."""
     import cProfile
     import pstats
 
     profiler = cProfile.Profile(time.process_time)
     profiler.runcall(lambda: [call() for _ in range(requests)])
-    pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+    stats = pstats.Stats(profiler).sort_stats("tottime")
+    if callers:
+        stats.print_callers(callers)
+    else:
+        stats.print_stats(30)
 
 
 def main(argv: list[str]) -> int:
@@ -114,6 +119,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--functions", action="store_true",
                         help="cProfile instead of pyinstrument: the 30 functions with the most own time")
+    parser.add_argument("--callers", metavar="REGEX", default=None,
+                        help="with --functions: who calls the functions matching REGEX (e.g. 'local.py:310')")
     args = parser.parse_args(argv)
     tmp = tempfile.TemporaryDirectory(prefix="pizarra-profile-")
     url = args.database_url or f"sqlite:///{Path(tmp.name) / 'profile.sqlite3'}"
@@ -153,7 +160,7 @@ def main(argv: list[str]) -> int:
         tmp.cleanup()
         return 0
     if args.functions:
-        _own_time(call, args.requests)
+        _own_time(call, args.requests, args.callers)
         tmp.cleanup()
         return 0
     from pyinstrument import Profiler
