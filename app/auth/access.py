@@ -1,5 +1,6 @@
 """Server-side access rules: admins everything, instructors their courses, participants their enrolments."""
 
+from dataclasses import dataclass
 from functools import wraps
 
 from flask import abort, g, has_request_context
@@ -38,23 +39,38 @@ def teaches(user, course_id: int) -> bool:
     ).first() is not None
 
 
+@dataclass(frozen=True)
+class EnrollmentRow:
+    """What access checks, the gate and the player read of an enrollment: a plain row, not an ORM object (it is
+    read on every course request; an Enrollment would also join its User, bench/README.md)."""
+
+    id: int
+    group_id: int | None
+    last_lesson_id: int | None
+
+
 # The statements of every course request are built once per process: building one costs more than running it.
-_ENROLLMENT = select(Enrollment).where(Enrollment.course_id == bindparam("course_id"),
-                                       Enrollment.user_id == bindparam("user_id"))
+_ENROLLMENT_COLUMNS = (Enrollment.id, Enrollment.group_id, Enrollment.last_lesson_id)
+_ENROLLMENT = select(*_ENROLLMENT_COLUMNS).where(Enrollment.course_id == bindparam("course_id"),
+                                                 Enrollment.user_id == bindparam("user_id"))
 
 
 def _enrollments() -> dict:
     return g.setdefault("_enrollments", {}) if has_request_context() else {}
 
 
-def enrollment_of(user, course_id: int) -> Enrollment | None:
+def _enrollment_row(values) -> EnrollmentRow | None:
+    return None if values is None or values[0] is None else EnrollmentRow(*values)
+
+
+def enrollment_of(user, course_id: int) -> EnrollmentRow | None:
     """The user's enrollment in the course, read once per request (the access check, the gate and the player
     all need it)."""
     cache = _enrollments()
     key = (user.id, course_id)
     if key not in cache:
-        cache[key] = db.session.execute(_ENROLLMENT, {"course_id": course_id, "user_id": user.id}
-                                        ).scalar_one_or_none()
+        cache[key] = _enrollment_row(db.session.execute(_ENROLLMENT, {"course_id": course_id, "user_id": user.id}
+                                                        ).first())
     return cache[key]
 
 
@@ -89,7 +105,7 @@ def _course_statements() -> dict:
         by_id = Course.id == bindparam("course_id")
         _resolved.update(count=len(COURSE_LOAD_OPTIONS),
                          course=select(Course).options(*options).where(by_id),
-                         with_enrollment=select(Course, Enrollment).options(*options).outerjoin(
+                         with_enrollment=select(Course, *_ENROLLMENT_COLUMNS).options(*options).outerjoin(
                              Enrollment, and_(Enrollment.course_id == Course.id,
                                               Enrollment.user_id == bindparam("user_id"))).where(by_id))
     return _resolved
@@ -112,7 +128,7 @@ def _participant_course_or_404(user, course_id: int) -> Course:
     row = db.session.execute(_course_statements()["with_enrollment"],
                              {"course_id": course_id, "user_id": user.id}).first()
     course = _found(row[0] if row else None)
-    _enrollments()[(user.id, course_id)] = row[1]
+    _enrollments()[(user.id, course_id)] = _enrollment_row(row[1:])
     return course
 
 

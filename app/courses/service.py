@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -11,7 +11,7 @@ from app.courses import uploads
 from app.courses.models import Course, Enrollment, Lesson, LessonProgress, Material, course_instructors
 from app.courses.outline import LessonItem, outline
 from app.extensions import db
-from app.sence.gate import is_gated, live_session, live_session_and_latest_attempt
+from app.sence.gate import LiveSession, gate_session, is_gated, live_session_and_latest_attempt
 from app.sence.models import SenceSession
 from app.timeutil import utcnow
 
@@ -35,7 +35,7 @@ def courses_for(user) -> list[Course]:
 @dataclass
 class Gate:
     gated: bool
-    sence_session: SenceSession | None
+    sence_session: LiveSession | None
 
     @property
     def locked(self) -> bool:
@@ -50,7 +50,7 @@ def gate_for(user, course, now=None, *, page: bool = False) -> Gate:
         return Gate(False, None)
     if page:
         return Gate(True, live_session_and_latest_attempt(user.id, course.id, now))
-    return Gate(True, live_session(user.id, course.id, now))
+    return Gate(True, gate_session(user.id, course.id, now))
 
 
 def open_sessions(user_id: int, now=None) -> list[SenceSession]:
@@ -220,7 +220,7 @@ def player_for(user, course: Course, lesson: LessonItem | None = None, *, record
         lesson = next((each for each in lessons if each.id == enrollment.last_lesson_id), None)
     current = lesson or (lessons[0] if lessons else None)
     if record and enrollment is not None and current is not None and enrollment.last_lesson_id != current.id:
-        enrollment.last_lesson_id = current.id
+        db.session.execute(update(Enrollment).where(Enrollment.id == enrollment.id).values(last_lesson_id=current.id))
         db.session.commit()
     completed = set()
     if enrollment is not None:

@@ -308,15 +308,16 @@ def _attempt_url(attempt, page: int | None = None) -> str:
                    evaluation_id=attempt.evaluation_id, evaluation_attempt_id=attempt.id, p=page)
 
 
-def _own_attempt(course_id: int, evaluation_id: int, evaluation_attempt_id: int):
-    """The same checks as _participant_gate, with the evaluation read together with the attempt."""
+def _own_attempt(course_id: int, evaluation_id: int, evaluation_attempt_id: int, *, page: bool = False):
+    """The same checks as _participant_gate, with the evaluation read together with the attempt. `page`: the
+    request shows the SENCE bar (the gate reads the latest SENCE attempt in the same query)."""
     course = viewable_course_or_abort(course_id)
     if not current_user.is_participant:
         abort(403)
     attempt = service.own_attempt(course.id, evaluation_id, current_user.id, evaluation_attempt_id)
     if attempt is None:
         abort(404)
-    return course, attempt.evaluation, courses.gate_for(current_user, course), attempt
+    return course, attempt.evaluation, courses.gate_for(current_user, course, page=page), attempt
 
 
 def _page_number(attempt, questions) -> int:
@@ -329,7 +330,7 @@ def _page_number(attempt, questions) -> int:
 @bp.get("/cursos/<int:course_id>/evaluaciones/<int:evaluation_id>/intentos/<int:evaluation_attempt_id>")
 @login_required
 def attempt(course_id: int, evaluation_id: int, evaluation_attempt_id: int):
-    course, evaluation, gate, attempt = _own_attempt(course_id, evaluation_id, evaluation_attempt_id)
+    course, evaluation, gate, attempt = _own_attempt(course_id, evaluation_id, evaluation_attempt_id, page=True)
     if gate.locked:
         return _locked(course, gate)
     now = utcnow()

@@ -1,5 +1,6 @@
 """Who must hold an open SENCE session to see a course's content, and that session (the hot path)."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import g, has_request_context
@@ -7,7 +8,7 @@ from sqlalchemy import bindparam, literal, select
 
 from app.auth.access import enrollment_of
 from app.extensions import db
-from app.sence.models import Attempt, CourseSence, SenceSession
+from app.sence.models import Attempt, CourseSence, SenceSession, answer_deadline
 from app.timeutil import utcnow
 
 
@@ -48,29 +49,83 @@ def live_session(user_id: int, course_id: int, now: datetime | None = None) -> S
                               ).scalar_one_or_none()
 
 
-_LATEST_ATTEMPT_ID = (
-    select(Attempt.id).where(Attempt.user_id == bindparam("user_id"), Attempt.course_id == bindparam("course_id"))
-    .order_by(Attempt.created_at.desc(), Attempt.id.desc()).limit(1).scalar_subquery()
+@dataclass(frozen=True)
+class LiveSession:
+    """What the gate and the SENCE bar read of a live SenceSession: a plain row, not an ORM object (every content
+    request reads it; the ORM's identity map and state cost more than the query, bench/README.md)."""
+
+    id: int
+    started_at: datetime
+    expires_at: datetime
+    status: str
+
+
+@dataclass(frozen=True)
+class LatestAttempt:
+    """What the SENCE bar reads of the participant's latest Attempt (waiting for SENCE, or failed and why)."""
+
+    id: int
+    kind: str
+    status: str
+    error_codes: str
+    created_at: datetime
+    answerable_until: datetime | None
+
+    @property
+    def deadline(self) -> datetime:
+        return answer_deadline(self.created_at, self.answerable_until)
+
+
+_SESSION_COLUMNS = (SenceSession.id, SenceSession.started_at, SenceSession.expires_at, SenceSession.status)
+_ATTEMPT_COLUMNS = (Attempt.id, Attempt.kind, Attempt.status, Attempt.error_codes, Attempt.created_at,
+                    Attempt.answerable_until)
+_LIVE_SESSION_ROW = _LIVE_SESSION.with_only_columns(*_SESSION_COLUMNS)
+_LATEST_ATTEMPT = (
+    select(*_ATTEMPT_COLUMNS)
+    .where(Attempt.user_id == bindparam("user_id"), Attempt.course_id == bindparam("course_id"))
+    .order_by(Attempt.created_at.desc(), Attempt.id.desc()).limit(1)
 )
 _LIVE_AND_LATEST = (
-    select(SenceSession, Attempt)
+    select(*_SESSION_COLUMNS, *_ATTEMPT_COLUMNS)
     .select_from(select(literal(1).label("one")).subquery())
     .outerjoin(SenceSession, SenceSession.id == _LIVE_SESSION.with_only_columns(SenceSession.id).scalar_subquery())
-    .outerjoin(Attempt, Attempt.id == _LATEST_ATTEMPT_ID)
+    .outerjoin(Attempt, Attempt.id == _LATEST_ATTEMPT.with_only_columns(Attempt.id).scalar_subquery())
 )
 
 
-def live_session_and_latest_attempt(user_id: int, course_id: int, now: datetime | None = None):
+def _copy(kind, values):
+    return None if values[0] is None else kind(*values)
+
+
+def gate_session(user_id: int, course_id: int, now: datetime | None = None) -> LiveSession | None:
+    """The live session as the gate needs it (open or not, and its times): the same lookup as `live_session`,
+    as a plain row. Use `live_session` to change the session."""
+    row = db.session.connection().execute(_LIVE_SESSION_ROW, {"user_id": user_id, "course_id": course_id,
+                                                              "now": now or utcnow()}).first()
+    return _copy(LiveSession, row or (None,))
+
+
+def live_session_and_latest_attempt(user_id: int, course_id: int, now: datetime | None = None) -> LiveSession | None:
     """The course page needs both the live session (the gate) and the latest attempt (the SENCE bar): one round
     trip. The attempt is kept for this request's first `latest_attempt_seen()`, the bar's."""
-    row = db.session.execute(_LIVE_AND_LATEST, {"user_id": user_id, "course_id": course_id,
-                                                "now": now or utcnow()}).one()
+    row = db.session.connection().execute(_LIVE_AND_LATEST, {"user_id": user_id, "course_id": course_id,
+                                                             "now": now or utcnow()}).one()
     if has_request_context():
-        g.setdefault("_latest_attempts", {})[(user_id, course_id)] = row[1]
-    return row[0]
+        g.setdefault("_latest_attempts", {})[(user_id, course_id)] = _copy(LatestAttempt, row[4:])
+    return _copy(LiveSession, row[:4])
 
 
-def latest_attempt_seen(user_id: int, course_id: int) -> tuple[bool, Attempt | None]:
+def latest_attempt(user_id: int, course_id: int) -> LatestAttempt | None:
+    """The participant's latest SENCE attempt in the course, as the SENCE bar reads it; the one this request
+    already read with the live session, if it did."""
+    seen, attempt = latest_attempt_seen(user_id, course_id)
+    if seen:
+        return attempt
+    return _copy(LatestAttempt, db.session.execute(_LATEST_ATTEMPT, {"user_id": user_id, "course_id": course_id}
+                                                   ).first() or (None,))
+
+
+def latest_attempt_seen(user_id: int, course_id: int) -> tuple[bool, LatestAttempt | None]:
     """(True, the attempt) once, if this request already read it with the live session; else (False, None)."""
     seen = g.get("_latest_attempts", {}) if has_request_context() else {}
     if (user_id, course_id) in seen:

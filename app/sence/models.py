@@ -99,6 +99,11 @@ class CourseSence(db.Model):
         return [a.strip() for a in raw.split(",") if a.strip()]
 
 
+def answer_deadline(created_at: datetime, answerable_until: datetime | None) -> datetime:
+    """Until when an attempt's answer is still accepted (rows from before the column: the default limit)."""
+    return answerable_until or created_at + DEFAULT_LIMIT
+
+
 class Attempt(db.Model):
     """One trip of the participant's browser to SENCE (login or logout) and its answer.
 
@@ -139,8 +144,7 @@ class Attempt(db.Model):
 
     @property
     def deadline(self) -> datetime:
-        """Until when an answer is still accepted (rows from before the column: the default limit)."""
-        return self.answerable_until or self.created_at + DEFAULT_LIMIT
+        return answer_deadline(self.created_at, self.answerable_until)
 
     def display_status(self, now: datetime | None = None) -> str:
         now = now or utcnow()

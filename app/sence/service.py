@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.sence import protocol, signals, tokens
-from app.sence.gate import latest_attempt_seen, live_session
+from app.sence.gate import latest_attempt, live_session
 from app.sence.models import LIVE_STATUSES, Attempt, Exchange, SenceSession, SenceToken
 from app.timeutil import today_in_chile, utcnow
 
@@ -476,19 +476,6 @@ def attempt_errors(attempt: Attempt) -> list:
 # --- What the participant sees ---------------------------------------------------------------
 
 
-_LAST_ATTEMPT = (  # the SENCE bar's, on every course page: built once
-    select(Attempt).where(Attempt.user_id == bindparam("user_id"), Attempt.course_id == bindparam("course_id"))
-    .order_by(Attempt.created_at.desc(), Attempt.id.desc()).limit(1)
-)
-
-
-def last_attempt(user_id: int, course_id: int) -> Attempt | None:
-    seen, attempt = latest_attempt_seen(user_id, course_id)
-    if seen:
-        return attempt
-    return db.session.execute(_LAST_ATTEMPT, {"user_id": user_id, "course_id": course_id}).scalar_one_or_none()
-
-
 # After this long without an answer the participant is told what to do: SENCE sends nothing when ClaveÚnica
 # is abandoned or its password is wrong, so there is no error to show.
 NO_ANSWER_HINT_AFTER = timedelta(minutes=3)
@@ -513,7 +500,7 @@ def retry_advice(errors: list) -> str:
 
 def failure_guidance(user_id: int, course_id: int, attempt: Attempt | None = None) -> tuple[Attempt, list] | None:
     """The latest attempt and its errors when it failed (a later attempt hides an older failure)."""
-    attempt = attempt or last_attempt(user_id, course_id)
+    attempt = attempt or latest_attempt(user_id, course_id)
     if attempt is None or attempt.status != "failed":
         return None
     return attempt, attempt_errors(attempt)

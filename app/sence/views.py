@@ -14,7 +14,7 @@ from app.extensions import csrf, db
 from app.security import sence_trip_policy
 from app.sence import journal, log, preflight, protocol, service, settings
 from app.sence.forms import ENVIRONMENT_LABELS, CourseSenceForm, OtecForm, TokenForm
-from app.sence.gate import is_gated, live_session
+from app.sence.gate import is_gated, latest_attempt, live_session
 from app.sence.models import Otec, SenceToken
 from app.sence.tokens import TokenKeyError
 from app.timeutil import utcnow
@@ -58,7 +58,7 @@ def sence_controls_state(course, sence_session) -> dict:
         return state
     if sence_session is None:  # only the login button needs it; its checks were ~13 % of a course page
         state["ready"] = not service.course_problems(course) and bool(user.run)
-    attempt = service.last_attempt(user.id, course.id)
+    attempt = latest_attempt(user.id, course.id)
     waiting = service.waiting_attempt(attempt)
     if waiting and (attempt.kind == "login") == (sence_session is None):
         state["waiting"], state["waiting_long"] = waiting
