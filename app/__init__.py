@@ -25,7 +25,8 @@ class Pizarra(Flask):
     layout's stylesheet, scripts and navigation), ~8 µs each."""
 
     def url_for(self, endpoint: str, **values) -> str:
-        plain = not values or (endpoint == "static" and values.keys() == {"filename"})
+        given = {name for name, value in values.items() if value is not None}  # flask.url_for passes _anchor=None...
+        plain = not given or (endpoint == "static" and given == {"filename"})
         if not plain or endpoint.startswith(".") or self.debug or not has_request_context():
             return super().url_for(endpoint, **values)
         key = (request.script_root, endpoint, values.get("filename"))
