@@ -138,12 +138,12 @@ def loaded_course(course_id: int) -> Course | None:
 
 
 def viewable_course_or_abort(course_id: int) -> Course:
-    user = current_user
+    user = current_user._get_current_object()
     if user.is_authenticated and user.is_participant:
         course = _participant_course_or_404(user, course_id)
     else:
         course = course_or_404(course_id)
-    if not can_view_course(current_user, course_id):
+    if not can_view_course(user, course_id):
         abort(403)
     return course
 

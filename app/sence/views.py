@@ -49,7 +49,7 @@ def sence_live_session(course):
 @bp.app_template_global()
 def sence_controls_state(course, sence_session) -> dict:
     """What the SENCE bar shows this user: gated or not, ready or not, a trip without answer, the last failure."""
-    user = current_user
+    user = current_user._get_current_object()  # read a dozen times: not through the proxy each time
     gated = user.is_authenticated and is_gated(user, course)
     state = {"show": bool(sence_session) or gated, "staff": user.is_authenticated and user.is_staff,
              "in_bar": gated, "ready": True, "failure": None, "waiting": None, "waiting_long": False,

@@ -35,8 +35,8 @@ def record_participant_action(response):
     if endpoint not in RECORDED and request.blueprint != "evaluations":
         return response
     args = request.view_args or {}
-    if response.status_code >= 400 or "course_id" not in args or not current_user.is_authenticated \
-            or not current_user.is_participant:
+    user = current_user._get_current_object()
+    if response.status_code >= 400 or "course_id" not in args or not user.is_authenticated or not user.is_participant:
         return response
     if _sic_known_off(args["course_id"]):
         return response
@@ -44,7 +44,7 @@ def record_participant_action(response):
     if endpoint == "courses.course" and request.args.get("leccion", "").isdigit():
         lesson_id = int(request.args["leccion"])
     try:
-        service.record_action(current_user.id, args["course_id"], lesson_id=lesson_id,
+        service.record_action(user.id, args["course_id"], lesson_id=lesson_id,
                               material_id=args.get("material_id"), evaluation_id=args.get("evaluation_id"))
     except SQLAlchemyError:  # the participant's page is already answered: never fail it for a statistic
         log.warning("could not record a SIC action", exc_info=True)
