@@ -154,7 +154,7 @@ def acknowledge_notice(people: list[dict]) -> None:
         acknowledge(db.session.get(User, person["user_id"]), version)
 
 
-def _settle_database() -> None:
+def settle_database() -> None:
     """What autovacuum and the checkpointer would have done on a live server, done before measuring: otherwise on
     PostgreSQL they run during the next measurement, on the same two cores, after a bulk seed."""
     if db.engine.dialect.name != "postgresql":
@@ -170,7 +170,7 @@ def grow(total: int, password_hash: str) -> dict:
     started = time.monotonic()
     added = seed.grow_participants(total, password_hash)
     db.session.commit()
-    _settle_database()
+    settle_database()
     counts = seed.table_counts()
     db.session.remove()
     print(f"seeded {added} participants in {time.monotonic() - started:.1f} s: {counts}", flush=True)

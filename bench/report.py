@@ -97,6 +97,14 @@ def targets(endpoints: dict, page_weight: dict, scale: dict) -> list[dict]:
          r["course"] >= course_share),
         ("course page CPU <= 2 ms per request", f"{endpoints['course']['server_cpu_ms_per_request'] or 0:.2f} ms",
          (endpoints["course"]["server_cpu_ms_per_request"] or 99) <= 2),
+    ]
+    for name in ("question", "answer_save"):  # issue 15's second target: the evaluation pages, as the course page
+        if name in endpoints:
+            cpu = endpoints[name]["server_cpu_ms_per_request"]
+            rows += [(f"{LABELS[name]}: throughput >= {course_share:.0%} of /healthz", f"{r[name]:.0%}",
+                      r[name] >= course_share),
+                     (f"{LABELS[name]}: CPU <= 2 ms per request", f"{cpu or 0:.2f} ms", (cpu or 99) <= 2)]
+    rows += [
         ("cold course page <= 40 KB on the wire", f"{course_page['wire_bytes'] / 1024:.1f} KB",
          course_page["wire_bytes"] <= 40 * 1024),
         ("cold course page <= 6 requests", str(course_page["requests"]), course_page["requests"] <= 6),
