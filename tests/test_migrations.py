@@ -58,3 +58,21 @@ def test_migrating_leaves_the_apps_loggers_working(empty_database_url):
         upgrade(directory=str(ROOT / "migrations"))
         db.engine.dispose()
     assert logger.disabled is False
+
+
+def test_signing_in_by_e_mail_finds_the_account_through_an_index(empty_database_url):
+    """Alembic cannot compare expression indexes, so the one on lower(email) is checked by its plan."""
+    app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url,
+                      "MIGRATIONS_DIR": str(ROOT / "migrations")})
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        with db.engine.connect() as conn:
+            query = "SELECT id FROM users WHERE lower(email) = 'ana@demo.cl'"
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SET enable_seqscan = off"))  # an empty table: the planner would scan it anyway
+                plan = conn.execute(text("EXPLAIN " + query))
+            else:
+                plan = conn.execute(text("EXPLAIN QUERY PLAN " + query))
+            plan = " ".join(str(row) for row in plan)
+        db.engine.dispose()
+    assert "ix_users_email_lower" in plan, plan

@@ -4,7 +4,7 @@ import secrets
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Float, Integer, String
+from sqlalchemy import Boolean, Float, Index, Integer, String, func
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -76,6 +76,10 @@ class User(UserMixin, db.Model):
             check_password_hash(dummy_hash(), password)
             return False
         return check_password_hash(self.password_hash, password)
+
+
+# Sign-in by e-mail compares lower(email) (any case): without this index that is a scan of every account.
+Index("ix_users_email_lower", func.lower(User.email))
 
 
 _DUMMY_HASHES: dict[str, str] = {}
