@@ -25,6 +25,12 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
+def row_copy(kind, values):
+    """`kind(*values)`, a frozen copy of a result row's columns, or None when there is no row or its outer-joined
+    part is absent (its first column, the id, is NULL)."""
+    return None if values is None or values[0] is None else kind(*values)
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_foreign_keys(dbapi_connection, connection_record):
     """SQLite ignores foreign keys (and ON DELETE) unless asked, per connection."""

@@ -32,9 +32,14 @@ def empty_database_url(tmp_path):
     admin.dispose()
 
 
+def _app_on(database_url: str):
+    """The app on `database_url`, with the repository's migrations."""
+    return create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url,
+                       "MIGRATIONS_DIR": str(ROOT / "migrations")})
+
+
 def test_migrations_upgrade_an_empty_database_to_the_models(empty_database_url):
-    app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url,
-                      "MIGRATIONS_DIR": str(ROOT / "migrations")})
+    app = _app_on(empty_database_url)
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         with db.engine.connect() as conn:
@@ -51,8 +56,7 @@ def test_migrating_leaves_the_apps_loggers_working(empty_database_url):
 
     import app.sence.journal  # noqa: F401 (its module logger exists before the migration runs)
 
-    app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url,
-                      "MIGRATIONS_DIR": str(ROOT / "migrations")})
+    app = _app_on(empty_database_url)
     logger = logging.getLogger("app.sence.journal")
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
@@ -62,8 +66,7 @@ def test_migrating_leaves_the_apps_loggers_working(empty_database_url):
 
 def test_signing_in_by_e_mail_finds_the_account_through_an_index(empty_database_url):
     """Alembic cannot compare expression indexes, so the one on lower(email) is checked by its plan."""
-    app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url,
-                      "MIGRATIONS_DIR": str(ROOT / "migrations")})
+    app = _app_on(empty_database_url)
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         with db.engine.connect() as conn:

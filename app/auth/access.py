@@ -9,7 +9,7 @@ from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import joinedload, lazyload
 
 from app.courses.models import Course, Enrollment, course_instructors
-from app.extensions import db
+from app.extensions import db, row_copy
 
 
 def role_required(*roles: str):
@@ -59,18 +59,14 @@ def _enrollments() -> dict:
     return g.setdefault("_enrollments", {}) if has_request_context() else {}
 
 
-def _enrollment_row(values) -> EnrollmentRow | None:
-    return None if values is None or values[0] is None else EnrollmentRow(*values)
-
-
 def enrollment_of(user, course_id: int) -> EnrollmentRow | None:
     """The user's enrollment in the course, read once per request (the access check, the gate and the player
     all need it)."""
     cache = _enrollments()
     key = (user.id, course_id)
     if key not in cache:
-        cache[key] = _enrollment_row(db.session.execute(_ENROLLMENT, {"course_id": course_id, "user_id": user.id}
-                                                        ).first())
+        row = db.session.execute(_ENROLLMENT, {"course_id": course_id, "user_id": user.id}).first()
+        cache[key] = row_copy(EnrollmentRow, row)
     return cache[key]
 
 
@@ -128,7 +124,7 @@ def _participant_course_or_404(user, course_id: int) -> Course:
     row = db.session.execute(_course_statements()["with_enrollment"],
                              {"course_id": course_id, "user_id": user.id}).first()
     course = _found(row[0] if row else None)
-    _enrollments()[(user.id, course_id)] = _enrollment_row(row[1:])
+    _enrollments()[(user.id, course_id)] = row_copy(EnrollmentRow, row[1:])
     return course
 
 

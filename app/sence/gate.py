@@ -7,7 +7,7 @@ from flask import g, has_request_context
 from sqlalchemy import bindparam, literal, select
 
 from app.auth.access import enrollment_of
-from app.extensions import db
+from app.extensions import db, row_copy
 from app.sence.models import Attempt, CourseSence, SenceSession, answer_deadline
 from app.timeutil import utcnow
 
@@ -93,16 +93,12 @@ _LIVE_AND_LATEST = (
 )
 
 
-def _copy(kind, values):
-    return None if values[0] is None else kind(*values)
-
-
 def gate_session(user_id: int, course_id: int, now: datetime | None = None) -> LiveSession | None:
     """The live session as the gate needs it (open or not, and its times): the same lookup as `live_session`,
     as a plain row. Use `live_session` to change the session."""
     row = db.session.connection().execute(_LIVE_SESSION_ROW, {"user_id": user_id, "course_id": course_id,
                                                               "now": now or utcnow()}).first()
-    return _copy(LiveSession, row or (None,))
+    return row_copy(LiveSession, row)
 
 
 def live_session_and_latest_attempt(user_id: int, course_id: int, now: datetime | None = None) -> LiveSession | None:
@@ -111,8 +107,8 @@ def live_session_and_latest_attempt(user_id: int, course_id: int, now: datetime 
     row = db.session.connection().execute(_LIVE_AND_LATEST, {"user_id": user_id, "course_id": course_id,
                                                              "now": now or utcnow()}).one()
     if has_request_context():
-        g.setdefault("_latest_attempts", {})[(user_id, course_id)] = _copy(LatestAttempt, row[4:])
-    return _copy(LiveSession, row[:4])
+        g.setdefault("_latest_attempts", {})[(user_id, course_id)] = row_copy(LatestAttempt, row[4:])
+    return row_copy(LiveSession, row[:4])
 
 
 def latest_attempt(user_id: int, course_id: int) -> LatestAttempt | None:
@@ -121,8 +117,8 @@ def latest_attempt(user_id: int, course_id: int) -> LatestAttempt | None:
     seen, attempt = latest_attempt_seen(user_id, course_id)
     if seen:
         return attempt
-    return _copy(LatestAttempt, db.session.execute(_LATEST_ATTEMPT, {"user_id": user_id, "course_id": course_id}
-                                                   ).first() or (None,))
+    row = db.session.execute(_LATEST_ATTEMPT, {"user_id": user_id, "course_id": course_id}).first()
+    return row_copy(LatestAttempt, row)
 
 
 def latest_attempt_seen(user_id: int, course_id: int) -> tuple[bool, LatestAttempt | None]:
