@@ -11,7 +11,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from app.config import load_config
-from app.extensions import csrf, db, limiter, login_manager, migrate
+from app.extensions import (
+    csrf,
+    db,
+    end_without_transaction,
+    limiter,
+    login_manager,
+    migrate,
+    start_without_transaction,
+)
 
 BLUEPRINTS = ("health", "auth", "courses", "sence", "admin", "reports", "notify", "privacy", "evaluations",
               "certificates", "closeout", "sic", "account")
@@ -74,6 +82,8 @@ def _init_extensions(app: Flask) -> None:
     for name in MODEL_MODULES:
         import_module(f"app.{name}.models")
     db.init_app(app)
+    app.before_request(start_without_transaction)
+    app.teardown_request(end_without_transaction)
     app.teardown_appcontext(_release_session)  # runs before Flask-SQLAlchemy's own session.remove()
     migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR", "migrations")),
                      render_as_batch=True, compare_type=True)

@@ -1,5 +1,6 @@
 """Flask extensions, created once without an app (bound in create_app)."""
 
+from flask import current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -23,6 +24,50 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def without_transaction(view):
+    """Marks a page whose request needs no transaction: it reads, and each write it makes is one statement that
+    stands alone. On PostgreSQL its statements then run in autocommit, without the BEGIN and ROLLBACK round
+    trips (bench/README.md); before writing several statements that belong together it calls begin_transaction()."""
+    view.without_transaction = True
+    return view
+
+
+def start_without_transaction() -> None:
+    """before_request, registered before any other, so the marked page's first statement (the user's load) already
+    runs in autocommit. SQLite's driver begins no transaction for a SELECT: there it changes nothing."""
+    view = current_app.view_functions.get(request.endpoint)
+    if request.method != "GET" or not getattr(view, "without_transaction", False):
+        return
+    if db.engine.dialect.name == "sqlite" or db.session().in_transaction():
+        return
+    db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    g.without_transaction = True
+
+
+def end_without_transaction(exc) -> None:
+    """teardown_request: the autocommit connection goes back to the pool with the request, even where the session
+    outlives it (tests share their app context with the requests they make)."""
+    if g.pop("without_transaction", False):
+        db.session.rollback()
+
+
+def commit_statement() -> None:
+    """Commit a write that stands alone (one statement). In a page without transaction it is committed as it runs:
+    only flushed, so the statements after it keep the autocommit connection (a commit would give them a BEGIN)."""
+    if g.get("without_transaction"):
+        db.session.flush()
+    else:
+        db.session.commit()
+
+
+def begin_transaction() -> None:
+    """In a page marked without_transaction: the rest of the request runs in an ordinary transaction. Ending the
+    session's transaction returns its autocommit connection; the next statement takes one with the engine's
+    isolation level (SQLAlchemy resets it on return to the pool). Loaded objects are expired and read again."""
+    g.pop("without_transaction", None)
+    db.session.commit()
 
 
 def row_copy(kind, values):

@@ -10,7 +10,7 @@ from app.auth.access import enrollment_of
 from app.courses import uploads
 from app.courses.models import Course, Enrollment, Lesson, LessonProgress, Material, course_instructors
 from app.courses.outline import LessonItem, outline
-from app.extensions import db
+from app.extensions import commit_statement, db
 from app.sence.gate import LiveSession, gate_session, is_gated, live_session_and_latest_attempt
 from app.sence.models import SenceSession
 from app.timeutil import utcnow
@@ -221,7 +221,7 @@ def player_for(user, course: Course, lesson: LessonItem | None = None, *, record
     current = lesson or (lessons[0] if lessons else None)
     if record and enrollment is not None and current is not None and enrollment.last_lesson_id != current.id:
         db.session.execute(update(Enrollment).where(Enrollment.id == enrollment.id).values(last_lesson_id=current.id))
-        db.session.commit()
+        commit_statement()
     completed = set()
     if enrollment is not None:
         completed = set(db.session.connection().execute(_COMPLETED, {"user_id": user.id, "course_id": course.id}

@@ -19,6 +19,7 @@ from app.auth.access import editable_course_or_abort, viewable_course_or_abort
 from app.courses import progress, service, uploads
 from app.courses.content import external_images, render_markdown
 from app.courses.timer import live_timer_state, timer_state
+from app.extensions import without_transaction
 from app.timeutil import utcnow
 
 bp = Blueprint("courses", __name__)
@@ -95,6 +96,7 @@ def _player_page(course, gate, lesson=None, status: int = 200):
 
 
 @bp.get("/cursos/<int:course_id>")
+@without_transaction
 @login_required
 def course(course_id: int):
     course = viewable_course_or_abort(course_id)
@@ -105,6 +107,7 @@ def course(course_id: int):
 
 
 @bp.get("/cursos/<int:course_id>/lecciones/<int:lesson_id>")
+@without_transaction
 @login_required
 def lesson(course_id: int, lesson_id: int):
     course = viewable_course_or_abort(course_id)

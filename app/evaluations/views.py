@@ -30,7 +30,7 @@ from app.evaluations.grades import grade_text
 from app.evaluations.grading import close_overdue, rule_for
 from app.evaluations.models import QUESTION_KINDS
 from app.evaluations.status import counted_results, participant_status
-from app.extensions import db
+from app.extensions import begin_transaction, db, without_transaction
 from app.privacy.trail import record_access
 from app.reports.views import MIMETYPES, _download
 from app.timeutil import utcnow
@@ -328,6 +328,7 @@ def _page_number(attempt, questions) -> int:
 
 
 @bp.get("/cursos/<int:course_id>/evaluaciones/<int:evaluation_id>/intentos/<int:evaluation_attempt_id>")
+@without_transaction
 @login_required
 def attempt(course_id: int, evaluation_id: int, evaluation_attempt_id: int):
     course, evaluation, gate, attempt = _own_attempt(course_id, evaluation_id, evaluation_attempt_id, page=True)
@@ -335,6 +336,7 @@ def attempt(course_id: int, evaluation_id: int, evaluation_attempt_id: int):
         return _locked(course, gate)
     now = utcnow()
     if not attempt.submitted and service.overdue(attempt, now):
+        begin_transaction()  # the attempt and its answers are graded together
         close_overdue(course.id, now, current_user.id)
         flash("Se acabó el tiempo: tu intento se envió con las respuestas guardadas.", "warning")
     if attempt.submitted:

@@ -1,0 +1,101 @@
+"""Pages without a transaction (app/extensions.py): on PostgreSQL their statements run in autocommit, their
+connection goes back to the pool as an ordinary one, and a write that needs a transaction still gets one."""
+
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, select
+
+from app.courses.models import Enrollment
+from app.evaluations.models import EvaluationAttempt
+from app.extensions import db
+from app.timeutil import utcnow
+from tests.courses.helpers import gated_course, lesson_with, participant_signed_in
+from tests.evaluations.test_taking import setup, start
+from tests.factories import open_session
+
+
+@contextmanager
+def statements():
+    """(SQL, whether the driver was in autocommit) for every statement sent meanwhile."""
+    sent = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        sent.append((statement.split()[0].upper(), conn.connection.dbapi_connection.autocommit))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def postgresql(backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite's driver opens no transaction for a SELECT: there is nothing to leave out")
+
+
+def _course_with_session(client):
+    course, lesson = gated_course()
+    user = participant_signed_in(client, course)
+    open_session(user, course)
+    second = lesson_with(course, "Segunda lección")
+    urls = f"/cursos/{course.id}", f"/cursos/{course.id}/lecciones/{second.id}"
+    ids = course.id, user.id, second.id
+    db.session.commit()  # a server's request starts with no transaction: so does this test's
+    return urls, ids
+
+
+@pytest.mark.postgres_only
+def test_the_course_and_lesson_pages_run_every_statement_in_autocommit(client, postgresql):
+    urls, _ = _course_with_session(client)
+    for url in urls:
+        with statements() as sent:
+            assert client.get(url).status_code == 200
+        assert sent and all(autocommit for _, autocommit in sent), sent
+
+
+@pytest.mark.postgres_only
+def test_other_pages_keep_their_transaction(client, postgresql):
+    _course_with_session(client)
+    with statements() as sent:
+        assert client.get("/").status_code == 200
+    assert sent and not any(autocommit for _, autocommit in sent)
+
+
+@pytest.mark.postgres_only
+def test_the_autocommit_connection_goes_back_to_the_pool_as_an_ordinary_one(client, postgresql):
+    urls, _ = _course_with_session(client)
+    client.get(urls[0])
+
+    assert not db.session().in_transaction()
+    assert db.session.connection().connection.dbapi_connection.autocommit is False
+
+
+def test_opening_a_lesson_without_transaction_remembers_it(client):
+    urls, (course_id, user_id, lesson_id) = _course_with_session(client)
+    assert client.get(urls[1]).status_code == 200
+    db.session.rollback()
+
+    remembered = db.session.execute(select(Enrollment.last_lesson_id).where(
+        Enrollment.course_id == course_id, Enrollment.user_id == user_id)).scalar_one()
+    assert remembered == lesson_id
+
+
+@pytest.mark.postgres_only
+def test_an_overdue_attempt_is_graded_in_a_transaction_of_its_own(client, postgresql):
+    course, evaluation, _ = setup(client, time_limit_minutes=20)
+    url = start(client, course, evaluation)
+    attempt = db.session.query(EvaluationAttempt).one()
+    attempt.deadline_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+
+    with statements() as sent:
+        page = client.get(url).get_data(as_text=True)
+
+    assert "Se acabó el tiempo" in page
+    writes = [autocommit for statement, autocommit in sent if statement in {"UPDATE", "INSERT"}]
+    assert writes and not any(writes), sent
+    assert sent[0][1] is True  # the page started in autocommit
