@@ -5,10 +5,10 @@ from functools import wraps
 
 from flask import abort, g, has_request_context
 from flask_login import current_user, login_required
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import String, and_, bindparam, cast, func, select
 from sqlalchemy.orm import joinedload, lazyload
 
-from app.courses.models import Course, Enrollment, course_instructors
+from app.courses.models import Course, Enrollment, LessonProgress, course_instructors
 from app.extensions import db, row_copy
 
 
@@ -47,10 +47,18 @@ class EnrollmentRow:
     id: int
     group_id: int | None
     last_lesson_id: int | None
+    completed: str | None  # the ids of the lessons marked completed, comma-separated (aggregated in the query)
+
+    @property
+    def completed_lesson_ids(self) -> set[int]:
+        return {int(each) for each in self.completed.split(",")} if self.completed else set()
 
 
 # The statements of every course request are built once per process: building one costs more than running it.
-_ENROLLMENT_COLUMNS = (Enrollment.id, Enrollment.group_id, Enrollment.last_lesson_id)
+_COMPLETED = (select(func.aggregate_strings(cast(LessonProgress.lesson_id, String), ","))
+              .where(LessonProgress.user_id == Enrollment.user_id, LessonProgress.course_id == Enrollment.course_id)
+              .correlate(Enrollment).scalar_subquery())
+_ENROLLMENT_COLUMNS = (Enrollment.id, Enrollment.group_id, Enrollment.last_lesson_id, _COMPLETED)
 _ENROLLMENT = select(*_ENROLLMENT_COLUMNS).where(Enrollment.course_id == bindparam("course_id"),
                                                  Enrollment.user_id == bindparam("user_id"))
 
@@ -68,6 +76,11 @@ def enrollment_of(user, course_id: int) -> EnrollmentRow | None:
         row = db.session.execute(_ENROLLMENT, {"course_id": course_id, "user_id": user.id}).first()
         cache[key] = row_copy(EnrollmentRow, row)
     return cache[key]
+
+
+def forget_enrollment(user, course_id: int) -> None:
+    """After a change to what the enrollment row holds (a lesson marked completed): read it again if asked."""
+    _enrollments().pop((user.id, course_id), None)
 
 
 def can_view_course(user, course_id: int) -> bool:

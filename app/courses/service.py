@@ -2,11 +2,11 @@
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from app.auth.access import enrollment_of
+from app.auth.access import enrollment_of, forget_enrollment
 from app.courses import uploads
 from app.courses.models import Course, Enrollment, Lesson, LessonProgress, Material, course_instructors
 from app.courses.outline import LessonItem, outline
@@ -200,10 +200,6 @@ class Player:
         return previous, following
 
 
-_COMPLETED = select(LessonProgress.lesson_id).where(LessonProgress.user_id == bindparam("user_id"),
-                                                   LessonProgress.course_id == bindparam("course_id"))
-
-
 def player_lesson(course: Course, lesson_id: int) -> LessonItem | None:
     """A lesson of the course as the player shows it (from the worker's outline: no query)."""
     return outline(course).lesson(lesson_id)
@@ -222,10 +218,7 @@ def player_for(user, course: Course, lesson: LessonItem | None = None, *, record
     if record and enrollment is not None and current is not None and enrollment.last_lesson_id != current.id:
         db.session.execute(update(Enrollment).where(Enrollment.id == enrollment.id).values(last_lesson_id=current.id))
         commit_statement()
-    completed = set()
-    if enrollment is not None:
-        completed = set(db.session.connection().execute(_COMPLETED, {"user_id": user.id, "course_id": course.id}
-                                                        ).scalars())
+    completed = enrollment.completed_lesson_ids if enrollment is not None else set()
     return Player(lessons, current, completed & {each.id for each in lessons})
 
 
@@ -242,3 +235,4 @@ def set_completed(user, lesson: Lesson | LessonItem, done: bool) -> None:
         db.session.commit()
     except IntegrityError:  # the same click from another tab got there first
         db.session.rollback()
+    forget_enrollment(user, lesson.course_id)  # its row lists the completed lessons
