@@ -14,6 +14,7 @@ from app.config import load_config
 from app.extensions import (
     csrf,
     db,
+    discard_session,
     end_without_transaction,
     limiter,
     login_manager,
@@ -122,19 +123,6 @@ def _error_page(code: int, message: str | None = None):
     return render_template("error.html", code=code, title=title, message=message or text), code
 
 
-def _discard_session() -> None:
-    """Roll back the request's session; if the database connection died (restart, failover), drop it unrolled.
-
-    Otherwise the ROLLBACK on a dead connection raises past our error pages and the user gets Werkzeug's
-    English 500 (even after a committed SENCE answer).
-    """
-    try:
-        db.session.rollback()
-    except SQLAlchemyError:
-        current_app.logger.warning("database connection lost; session discarded", exc_info=True)
-        db.session().invalidate()
-
-
 def _release_session(exc) -> None:
     try:
         db.session.remove()
@@ -165,7 +153,7 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(err: Exception):
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        _discard_session()
+        discard_session()
         return _error_page(500)
 
 

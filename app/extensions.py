@@ -9,6 +9,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 # Stable constraint names, so Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING = {
@@ -50,7 +51,20 @@ def end_without_transaction(exc) -> None:
     """teardown_request: the autocommit connection goes back to the pool with the request, even where the session
     outlives it (tests share their app context with the requests they make)."""
     if g.pop("without_transaction", False):
+        discard_session()
+
+
+def discard_session() -> None:
+    """Roll back the request's session; if the database connection died (restart, failover), drop it unrolled.
+
+    Otherwise the ROLLBACK on a dead connection raises past our error pages and the user gets Werkzeug's
+    English 500 (even after a committed SENCE answer).
+    """
+    try:
         db.session.rollback()
+    except SQLAlchemyError:
+        current_app.logger.warning("database connection lost; session discarded", exc_info=True)
+        db.session().invalidate()
 
 
 def commit_statement() -> None:

@@ -20,7 +20,7 @@ from flask import current_app
 from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.extensions import db
+from app.extensions import db, discard_session
 from app.sence import protocol, service
 from app.sence.models import Attempt
 from app.timeutil import utcnow
@@ -39,14 +39,6 @@ def journal_dir() -> Path:
     return Path(current_app.config["SENCE_JOURNAL_DIR"])
 
 
-def _discard_session() -> None:
-    """Forget the failed transaction; a dead connection is dropped from the pool instead of rolled back."""
-    try:
-        db.session.rollback()
-    except SQLAlchemyError:
-        db.session().invalidate()
-
-
 def receive(endpoint: str, form, meta: service.Meta) -> service.Outcome | None:
     """`service.receive_answer`, retried on a fresh connection; None when the answer had to be kept for later."""
     received_at = utcnow()
@@ -56,7 +48,7 @@ def receive(endpoint: str, form, meta: service.Meta) -> service.Outcome | None:
         except SQLAlchemyError:
             log.warning("SENCE answer on %s: the database failed (try %s of %s)", endpoint, number, TRIES,
                         exc_info=True)
-            _discard_session()
+            discard_session()
             continue
         return outcome if _reloaded(outcome) else None  # committed either way: nothing to keep
     keep(endpoint, _fields(form), meta, received_at)
@@ -73,7 +65,7 @@ def _reloaded(outcome: service.Outcome) -> bool:
             outcome.attempt = db.session.get(Attempt, attempt_id, populate_existing=True)
             return outcome.attempt is not None
         except SQLAlchemyError:
-            _discard_session()
+            discard_session()
     return False
 
 
@@ -129,7 +121,7 @@ def replay() -> ReplayResult:
                                    now=datetime.fromisoformat(entry["received_at"]))
         except SQLAlchemyError:
             log.warning("replaying %s failed; it stays for the next sweep", path.name, exc_info=True)
-            _discard_session()
+            discard_session()
             result.waiting = len(files) - number
             break
         done = path.parent / "replayed"
