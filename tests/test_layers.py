@@ -36,3 +36,17 @@ def test_notify_imports_none_of_the_features_built_on_it():
 def test_the_sweep_command_is_registered_at_the_top(app):
     assert "sweep" in app.cli.commands
     assert app.cli.commands["sweep"].callback.__module__ == "app.sweep"
+
+
+# Everything that knows what a course is.
+COURSE_FEATURES = ("app.courses", "app.sence", "app.evaluations", "app.certificates", "app.closeout", "app.sic",
+                   "app.reports", "app.admin")
+
+
+def test_auth_checks_roles_and_leaves_course_rules_to_courses():
+    """Who may see a course is decided in app/courses/access.py; auth's rules and models know no course."""
+    for module, names in _imports("auth").items():
+        if module == "views.py":  # the sign-out page lists the participant's open SENCE sessions
+            continue
+        wrong = sorted(n for n in names if n.startswith(COURSE_FEATURES))
+        assert wrong == [], f"app/auth/{module} imports {wrong}"

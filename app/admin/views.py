@@ -4,8 +4,9 @@ from sqlalchemy.orm import selectinload
 
 from app.admin import csv_import, service
 from app.admin.forms import AssignGroupForm, CourseForm, EnrollForm, GroupForm, ImportForm, UserForm
-from app.auth.access import admin_required, course_or_404
+from app.auth.access import admin_required
 from app.auth.models import User
+from app.courses.access import course_or_404
 from app.courses.models import Course, Enrollment, Group
 from app.extensions import db
 from app.privacy.trail import record_access

@@ -5,12 +5,13 @@ import io
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
-from app.auth.access import admin_required, course_or_404, viewable_course_or_abort
+from app.auth.access import admin_required
 from app.auth.models import User
 from app.certificates import service
 from app.certificates.forms import RevokeForm, SignerForm
 from app.certificates.models import Certificate
 from app.certificates.text import run_masked
+from app.courses.access import course_or_404, viewable_course_or_abort
 from app.extensions import db, limiter
 from app.privacy.models import Pseudonym
 from app.privacy.trail import record_access

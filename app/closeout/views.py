@@ -3,12 +3,13 @@
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.auth.access import admin_required, course_or_404
+from app.auth.access import admin_required
 from app.certificates import service as certificates
 from app.certificates.forms import RevokeForm
 from app.closeout import bundle, service
 from app.closeout import deadlines as dl
 from app.closeout.models import STEPS
+from app.courses.access import course_or_404
 from app.privacy.trail import enrolled, record_access
 from app.timeutil import today_in_chile, utcnow
 

@@ -6,8 +6,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from app.auth.access import enrollment_of, forget_enrollment
 from app.courses import uploads
+from app.courses.access import enrollment_of, forget_enrollment
 from app.courses.models import Course, Enrollment, Lesson, LessonProgress, Material, course_instructors
 from app.courses.outline import LessonItem, outline
 from app.extensions import commit_statement, db

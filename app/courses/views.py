@@ -15,8 +15,8 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.auth.access import editable_course_or_abort, viewable_course_or_abort
 from app.courses import progress, service, uploads
+from app.courses.access import editable_course_or_abort, viewable_course_or_abort
 from app.courses.content import external_images, render_markdown
 from app.courses.timer import live_timer_state, timer_state
 from app.extensions import without_transaction

@@ -18,10 +18,10 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
-from app.auth.access import editable_course_or_abort, enrollment_of, viewable_course_or_abort
 from app.auth.models import User
 from app.courses import outline
 from app.courses import service as courses
+from app.courses.access import editable_course_or_abort, enrollment_of, viewable_course_or_abort
 from app.courses.timer import live_timer_state
 from app.evaluations import exports, service
 from app.evaluations.forms import EvaluationForm, OverrideForm, QuestionForm, RuleForm, points_from

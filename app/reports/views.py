@@ -3,9 +3,10 @@
 from flask import Blueprint, Response, abort, render_template, request
 from flask_login import login_required
 
-from app.auth.access import admin_required, editable_course_or_abort, enrollment_of
+from app.auth.access import admin_required
 from app.auth.models import User
 from app.courses import progress
+from app.courses.access import editable_course_or_abort, enrollment_of
 from app.extensions import db
 from app.formatting import cl_number
 from app.privacy.trail import record_access

@@ -6,7 +6,7 @@ from datetime import datetime
 from flask import g, has_request_context
 from sqlalchemy import bindparam, literal, select
 
-from app.auth.access import enrollment_of
+from app.courses.access import enrollment_of
 from app.extensions import db, row_copy
 from app.sence.models import Attempt, CourseSence, SenceSession, answer_deadline
 from app.timeutil import utcnow

@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.auth.access import admin_required, course_or_404, viewable_course_or_abort
+from app.auth.access import admin_required
+from app.courses.access import course_or_404, viewable_course_or_abort
 from app.extensions import csrf, db
 from app.security import sence_trip_policy
 from app.sence import journal, log, preflight, protocol, service, settings

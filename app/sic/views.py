@@ -10,7 +10,8 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
-from app.auth.access import COURSE_LOAD_OPTIONS, admin_required, course_or_404, loaded_course
+from app.auth.access import admin_required
+from app.courses.access import COURSE_LOAD_OPTIONS, course_or_404, loaded_course
 from app.courses.models import Course
 from app.extensions import db
 from app.privacy.trail import record_access

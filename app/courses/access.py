@@ -1,0 +1,145 @@
+"""Course access rules on the server: admins every course, instructors the courses they teach, participants the
+courses they are enrolled in; and the course and enrollment rows every course request reads."""
+
+from dataclasses import dataclass
+
+from flask import abort, g, has_request_context
+from flask_login import current_user
+from sqlalchemy import String, and_, bindparam, cast, func, select
+from sqlalchemy.orm import joinedload, lazyload
+
+from app.courses.models import Course, Enrollment, LessonProgress, course_instructors
+from app.extensions import db, row_copy
+
+
+def teaches(user, course_id: int) -> bool:
+    return db.session.execute(
+        select(course_instructors.c.course_id).where(
+            course_instructors.c.course_id == course_id, course_instructors.c.user_id == user.id
+        )
+    ).first() is not None
+
+
+@dataclass(frozen=True)
+class EnrollmentRow:
+    """What access checks, the gate and the player read of an enrollment: a plain row, not an ORM object (it is
+    read on every course request; an Enrollment would also join its User, bench/README.md)."""
+
+    id: int
+    group_id: int | None
+    last_lesson_id: int | None
+    completed: str | None  # the ids of the lessons marked completed, comma-separated (aggregated in the query)
+
+    @property
+    def completed_lesson_ids(self) -> set[int]:
+        return {int(each) for each in self.completed.split(",")} if self.completed else set()
+
+
+# The statements of every course request are built once per process: building one costs more than running it.
+_COMPLETED = (select(func.aggregate_strings(cast(LessonProgress.lesson_id, String), ","))
+              .where(LessonProgress.user_id == Enrollment.user_id, LessonProgress.course_id == Enrollment.course_id)
+              .correlate(Enrollment).scalar_subquery())
+_ENROLLMENT_COLUMNS = (Enrollment.id, Enrollment.group_id, Enrollment.last_lesson_id, _COMPLETED)
+_ENROLLMENT = select(*_ENROLLMENT_COLUMNS).where(Enrollment.course_id == bindparam("course_id"),
+                                                 Enrollment.user_id == bindparam("user_id"))
+
+
+def _enrollments() -> dict:
+    return g.setdefault("_enrollments", {}) if has_request_context() else {}
+
+
+def enrollment_of(user, course_id: int) -> EnrollmentRow | None:
+    """The user's enrollment in the course, read once per request (the access check, the gate and the player
+    all need it)."""
+    cache = _enrollments()
+    key = (user.id, course_id)
+    if key not in cache:
+        row = db.session.execute(_ENROLLMENT, {"course_id": course_id, "user_id": user.id}).first()
+        cache[key] = row_copy(EnrollmentRow, row)
+    return cache[key]
+
+
+def forget_enrollment(user, course_id: int) -> None:
+    """After a change to what the enrollment row holds (a lesson marked completed): read it again if asked."""
+    _enrollments().pop((user.id, course_id), None)
+
+
+def can_view_course(user, course_id: int) -> bool:
+    if user.is_admin:
+        return True
+    if user.is_instructor:
+        return teaches(user, course_id)
+    return enrollment_of(user, course_id) is not None
+
+
+def can_edit_course(user, course_id: int) -> bool:
+    """Editing content: admins, and instructors of that course."""
+    return user.is_admin or (user.is_instructor and teaches(user, course_id))
+
+
+# Loader options for the course of every course request. Instructors load when asked for, not with every course
+# page view (Course.instructors is selectin); the SENCE settings come in the same query, since the gate needs them
+# on every course request. Higher layers append theirs at import, as options or as functions that make one once
+# the mappers are configured (the SIC recorder: the course's SIC settings, a backref).
+COURSE_LOAD_OPTIONS = [lambda: lazyload(Course.instructors), lambda: joinedload(Course.sence)]
+
+
+_resolved: dict = {}
+
+
+def _course_statements() -> dict:
+    """The course, and the course with the user's enrollment, with COURSE_LOAD_OPTIONS; built once per process
+    (again if a layer appended an option since), since building them costs more than running them."""
+    if _resolved.get("count") != len(COURSE_LOAD_OPTIONS):
+        options = [option() if callable(option) else option for option in COURSE_LOAD_OPTIONS]
+        by_id = Course.id == bindparam("course_id")
+        _resolved.update(count=len(COURSE_LOAD_OPTIONS),
+                         course=select(Course).options(*options).where(by_id),
+                         with_enrollment=select(Course, *_ENROLLMENT_COLUMNS).options(*options).outerjoin(
+                             Enrollment, and_(Enrollment.course_id == Course.id,
+                                              Enrollment.user_id == bindparam("user_id"))).where(by_id))
+    return _resolved
+
+
+def _found(course: Course | None) -> Course:
+    if course is None:
+        abort(404)
+    if has_request_context():
+        g.setdefault("_courses", {})[course.id] = course  # for after-request hooks (the session's map is weak)
+    return course
+
+
+def course_or_404(course_id: int) -> Course:
+    return _found(db.session.execute(_course_statements()["course"], {"course_id": course_id}).scalar_one_or_none())
+
+
+def _participant_course_or_404(user, course_id: int) -> Course:
+    """The course and the participant's enrollment in one query (the enrollment is kept for enrollment_of)."""
+    row = db.session.execute(_course_statements()["with_enrollment"],
+                             {"course_id": course_id, "user_id": user.id}).first()
+    course = _found(row[0] if row else None)
+    _enrollments()[(user.id, course_id)] = row_copy(EnrollmentRow, row[1:])
+    return course
+
+
+def loaded_course(course_id: int) -> Course | None:
+    """The course this request loaded with course_or_404, if it did; no query."""
+    return g.get("_courses", {}).get(course_id) if has_request_context() else None
+
+
+def viewable_course_or_abort(course_id: int) -> Course:
+    user = current_user._get_current_object()
+    if user.is_authenticated and user.is_participant:
+        course = _participant_course_or_404(user, course_id)
+    else:
+        course = course_or_404(course_id)
+    if not can_view_course(user, course_id):
+        abort(403)
+    return course
+
+
+def editable_course_or_abort(course_id: int) -> Course:
+    course = course_or_404(course_id)
+    if not can_edit_course(current_user, course_id):
+        abort(403)
+    return course
