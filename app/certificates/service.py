@@ -66,6 +66,15 @@ def valid_folio(course_id: int, user_id: int) -> str | None:
     return db.session.connection().execute(_VALID_FOLIO, {"course_id": course_id, "user_id": user_id}).scalar()
 
 
+def enrollment_folio():
+    """valid_folio as a subquery correlated to the enrollment, for the participant's course-and-enrollment
+    statement (app.courses.access.ENROLLMENT_EXTRAS): the course page then sends no statement for it."""
+    return (select(Certificate.folio)
+            .where(Certificate.course_id == Enrollment.course_id, Certificate.user_id == Enrollment.user_id,
+                   Certificate.status == "valid")
+            .correlate(Enrollment).scalar_subquery())
+
+
 def _snapshot(course: Course, user: User, otec: Otec, final_grade, by: User | None) -> Certificate:
     signer = db.session.get(CertificateSigner, otec.id)
     return Certificate(

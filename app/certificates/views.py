@@ -11,7 +11,7 @@ from app.certificates import service
 from app.certificates.forms import RevokeForm, SignerForm
 from app.certificates.models import Certificate
 from app.certificates.text import run_masked
-from app.courses.access import course_or_404, viewable_course_or_abort
+from app.courses.access import ENROLLMENT_EXTRAS, NOT_READ, course_or_404, enrollment_extra, viewable_course_or_abort
 from app.extensions import db, limiter
 from app.privacy.models import Pseudonym
 from app.privacy.trail import record_access
@@ -24,12 +24,18 @@ VERIFY_LIMIT = "20 per minute;200 per hour"
 NOT_FOUND = "No encontramos un certificado con ese folio. Revisa que lo hayas escrito tal como aparece en el documento."
 
 
+ENROLLMENT_EXTRAS["certificate_folio"] = service.enrollment_folio
+
+
 @bp.app_template_global("my_certificate_folio")
 def my_certificate_folio(course_id: int) -> str | None:
-    """The folio of the signed-in participant's valid certificate in the course (the course page offers it)."""
-    if not current_user.is_authenticated or not current_user.is_participant:
+    """The folio of the signed-in participant's valid certificate in the course (the course page offers it),
+    read with their enrollment when the page loaded it."""
+    user = current_user._get_current_object()
+    if not user.is_authenticated or not user.is_participant:
         return None
-    return service.valid_folio(course_id, current_user.id)
+    folio = enrollment_extra(user, course_id, "certificate_folio")
+    return service.valid_folio(course_id, user.id) if folio is NOT_READ else folio
 
 
 # --- Public verification -------------------------------------------------------------------------------------

@@ -48,6 +48,10 @@ def _enrollments() -> dict:
     return g.setdefault("_enrollments", {}) if has_request_context() else {}
 
 
+def _extras() -> dict:
+    return g.setdefault("_enrollment_extras", {}) if has_request_context() else {}
+
+
 def enrollment_of(user, course_id: int) -> EnrollmentRow | None:
     """The user's enrollment in the course, read once per request (the access check, the gate and the player
     all need it)."""
@@ -62,6 +66,7 @@ def enrollment_of(user, course_id: int) -> EnrollmentRow | None:
 def forget_enrollment(user, course_id: int) -> None:
     """After a change to what the enrollment row holds (a lesson marked completed): read it again if asked."""
     _enrollments().pop((user.id, course_id), None)
+    _extras().pop((user.id, course_id), None)
 
 
 def can_view_course(user, course_id: int) -> bool:
@@ -83,19 +88,28 @@ def can_edit_course(user, course_id: int) -> bool:
 # the mappers are configured (the SIC recorder: the course's SIC settings, a backref).
 COURSE_LOAD_OPTIONS = [lambda: lazyload(Course.instructors), lambda: joinedload(Course.sence)]
 
+# What higher layers show of the participant's enrollment on the course page, read in the participant's one
+# course-and-enrollment statement instead of one of their own (a round trip per page on PostgreSQL): name -> a
+# function making a scalar subquery correlated to Enrollment, registered at import (the certificate's folio).
+# Read back with enrollment_extra().
+ENROLLMENT_EXTRAS: dict = {}
+NOT_READ = object()  # enrollment_extra(): this request did not read the enrollment with its extras
 
 _resolved: dict = {}
 
 
 def _course_statements() -> dict:
-    """The course, and the course with the user's enrollment, with COURSE_LOAD_OPTIONS; built once per process
-    (again if a layer appended an option since), since building them costs more than running them."""
-    if _resolved.get("count") != len(COURSE_LOAD_OPTIONS):
+    """The course, and the course with the user's enrollment, with COURSE_LOAD_OPTIONS and ENROLLMENT_EXTRAS;
+    built once per process (again if a layer registered one since), since building them costs more than running
+    them."""
+    registered = (len(COURSE_LOAD_OPTIONS), tuple(ENROLLMENT_EXTRAS))
+    if _resolved.get("registered") != registered:
         options = [option() if callable(option) else option for option in COURSE_LOAD_OPTIONS]
+        extras = [make().label(f"extra_{name}") for name, make in ENROLLMENT_EXTRAS.items()]
         by_id = Course.id == bindparam("course_id")
-        _resolved.update(count=len(COURSE_LOAD_OPTIONS),
+        _resolved.update(registered=registered, extras=tuple(ENROLLMENT_EXTRAS),
                          course=select(Course).options(*options).where(by_id),
-                         with_enrollment=select(Course, *_ENROLLMENT_COLUMNS).options(*options).outerjoin(
+                         with_enrollment=select(Course, *_ENROLLMENT_COLUMNS, *extras).options(*options).outerjoin(
                              Enrollment, and_(Enrollment.course_id == Course.id,
                                               Enrollment.user_id == bindparam("user_id"))).where(by_id))
     return _resolved
@@ -115,11 +129,21 @@ def course_or_404(course_id: int) -> Course:
 
 def _participant_course_or_404(user, course_id: int) -> Course:
     """The course and the participant's enrollment in one query (the enrollment is kept for enrollment_of)."""
-    row = db.session.execute(_course_statements()["with_enrollment"],
-                             {"course_id": course_id, "user_id": user.id}).first()
+    statements = _course_statements()
+    row = db.session.execute(statements["with_enrollment"], {"course_id": course_id, "user_id": user.id}).first()
     course = _found(row[0] if row else None)
-    _enrollments()[(user.id, course_id)] = row_copy(EnrollmentRow, row[1:])
+    columns = len(_ENROLLMENT_COLUMNS)
+    enrollment = row_copy(EnrollmentRow, row[1:1 + columns])
+    _enrollments()[(user.id, course_id)] = enrollment
+    if enrollment is not None:
+        _extras()[(user.id, course_id)] = dict(zip(statements["extras"], row[1 + columns:], strict=True))
     return course
+
+
+def enrollment_extra(user, course_id: int, name: str):
+    """What ENROLLMENT_EXTRAS[name] held for the user's enrollment in this request, or NOT_READ when the request
+    read the enrollment without its extras (not a participant's course request): then ask the owner's query."""
+    return _extras().get((user.id, course_id), {}).get(name, NOT_READ)
 
 
 def loaded_course(course_id: int) -> Course | None:
