@@ -11,7 +11,14 @@ from app.certificates import service
 from app.certificates.forms import RevokeForm, SignerForm
 from app.certificates.models import Certificate
 from app.certificates.text import run_masked
-from app.courses.access import ENROLLMENT_EXTRAS, NOT_READ, course_or_404, enrollment_extra, viewable_course_or_abort
+from app.courses.access import (
+    ENROLLMENT_EXTRAS,
+    NOT_READ,
+    EnrollmentExtra,
+    course_or_404,
+    enrollment_extra,
+    viewable_course_or_abort,
+)
 from app.extensions import db, limiter
 from app.privacy.models import Pseudonym
 from app.privacy.trail import record_access
@@ -24,7 +31,7 @@ VERIFY_LIMIT = "20 per minute;200 per hour"
 NOT_FOUND = "No encontramos un certificado con ese folio. Revisa que lo hayas escrito tal como aparece en el documento."
 
 
-ENROLLMENT_EXTRAS["certificate_folio"] = service.enrollment_folio
+ENROLLMENT_EXTRAS["certificate_folio"] = lambda: EnrollmentExtra((service.enrollment_folio(),))
 
 
 @bp.app_template_global("my_certificate_folio")
@@ -34,8 +41,8 @@ def my_certificate_folio(course_id: int) -> str | None:
     user = current_user._get_current_object()
     if not user.is_authenticated or not user.is_participant:
         return None
-    folio = enrollment_extra(user, course_id, "certificate_folio")
-    return service.valid_folio(course_id, user.id) if folio is NOT_READ else folio
+    read = enrollment_extra(user, course_id, "certificate_folio")
+    return service.valid_folio(course_id, user.id) if read is NOT_READ else read[0]
 
 
 # --- Public verification -------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Course access rules on the server: admins every course, instructors the courses they teach, participants the
 courses they are enrolled in; and the course and enrollment rows every course request reads."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import abort, g, has_request_context
@@ -88,14 +89,33 @@ def can_edit_course(user, course_id: int) -> bool:
 # the mappers are configured (the SIC recorder: the course's SIC settings, a backref).
 COURSE_LOAD_OPTIONS = [lambda: lazyload(Course.instructors), lambda: joinedload(Course.sence)]
 
-# What higher layers show of the participant's enrollment on the course page, read in the participant's one
-# course-and-enrollment statement instead of one of their own (a round trip per page on PostgreSQL): name -> a
-# function making a scalar subquery correlated to Enrollment, registered at import (the certificate's folio).
-# Read back with enrollment_extra().
-ENROLLMENT_EXTRAS: dict = {}
+@dataclass(frozen=True)
+class EnrollmentExtra:
+    """What a higher layer reads with the participant's course-and-enrollment statement instead of a statement of
+    its own (a round trip per page on PostgreSQL): its columns, the outer joins they need as (target, on-clause),
+    and the values of bound parameters other than course_id and user_id, made per execution."""
+
+    columns: tuple
+    joins: tuple = ()
+    params: Callable[[], dict] | None = None
+
+
+# name -> a function making an EnrollmentExtra once the mappers are configured, registered at import (the
+# certificate's folio, the SENCE gate's live session). Read back with enrollment_extra().
+ENROLLMENT_EXTRAS: dict[str, Callable[[], EnrollmentExtra]] = {}
 NOT_READ = object()  # enrollment_extra(): this request did not read the enrollment with its extras
 
 _resolved: dict = {}
+
+
+def _with_enrollment(options: list, extras: dict[str, EnrollmentExtra]):
+    statement = select(Course, *_ENROLLMENT_COLUMNS, *(column for extra in extras.values() for column in extra.columns))
+    statement = statement.options(*options).outerjoin(
+        Enrollment, and_(Enrollment.course_id == Course.id, Enrollment.user_id == bindparam("user_id")))
+    for extra in extras.values():
+        for target, onclause in extra.joins:
+            statement = statement.outerjoin(target, onclause)
+    return statement.where(Course.id == bindparam("course_id"))
 
 
 def _course_statements() -> dict:
@@ -105,13 +125,10 @@ def _course_statements() -> dict:
     registered = (len(COURSE_LOAD_OPTIONS), tuple(ENROLLMENT_EXTRAS))
     if _resolved.get("registered") != registered:
         options = [option() if callable(option) else option for option in COURSE_LOAD_OPTIONS]
-        extras = [make().label(f"extra_{name}") for name, make in ENROLLMENT_EXTRAS.items()]
-        by_id = Course.id == bindparam("course_id")
-        _resolved.update(registered=registered, extras=tuple(ENROLLMENT_EXTRAS),
-                         course=select(Course).options(*options).where(by_id),
-                         with_enrollment=select(Course, *_ENROLLMENT_COLUMNS, *extras).options(*options).outerjoin(
-                             Enrollment, and_(Enrollment.course_id == Course.id,
-                                              Enrollment.user_id == bindparam("user_id"))).where(by_id))
+        extras = {name: make() for name, make in ENROLLMENT_EXTRAS.items()}
+        _resolved.update(registered=registered, extras=extras,
+                         course=select(Course).options(*options).where(Course.id == bindparam("course_id")),
+                         with_enrollment=_with_enrollment(options, extras))
     return _resolved
 
 
@@ -130,19 +147,27 @@ def course_or_404(course_id: int) -> Course:
 def _participant_course_or_404(user, course_id: int) -> Course:
     """The course and the participant's enrollment in one query (the enrollment is kept for enrollment_of)."""
     statements = _course_statements()
-    row = db.session.execute(statements["with_enrollment"], {"course_id": course_id, "user_id": user.id}).first()
+    extras: dict[str, EnrollmentExtra] = statements["extras"]
+    params = {"course_id": course_id, "user_id": user.id}
+    for extra in extras.values():
+        params.update(extra.params() if extra.params else {})
+    row = db.session.execute(statements["with_enrollment"], params).first()
     course = _found(row[0] if row else None)
-    columns = len(_ENROLLMENT_COLUMNS)
-    enrollment = row_copy(EnrollmentRow, row[1:1 + columns])
+    start = 1 + len(_ENROLLMENT_COLUMNS)
+    enrollment = row_copy(EnrollmentRow, row[1:start])
     _enrollments()[(user.id, course_id)] = enrollment
     if enrollment is not None:
-        _extras()[(user.id, course_id)] = dict(zip(statements["extras"], row[1 + columns:], strict=True))
+        values = {}
+        for name, extra in extras.items():
+            values[name], start = tuple(row[start:start + len(extra.columns)]), start + len(extra.columns)
+        _extras()[(user.id, course_id)] = values
     return course
 
 
 def enrollment_extra(user, course_id: int, name: str):
-    """What ENROLLMENT_EXTRAS[name] held for the user's enrollment in this request, or NOT_READ when the request
-    read the enrollment without its extras (not a participant's course request): then ask the owner's query."""
+    """The values of ENROLLMENT_EXTRAS[name]'s columns for the user's enrollment, as this request read them, or
+    NOT_READ when it read the enrollment without its extras (not a participant's course request): then the
+    owner asks its own query."""
     return _extras().get((user.id, course_id), {}).get(name, NOT_READ)
 
 

@@ -11,7 +11,7 @@ from app.courses.access import enrollment_of, forget_enrollment
 from app.courses.models import Course, Enrollment, Lesson, LessonProgress, Material, course_instructors
 from app.courses.outline import LessonItem, outline
 from app.extensions import commit_statement, db
-from app.sence.gate import LiveSession, gate_session, is_gated, live_session_and_latest_attempt
+from app.sence.gate import LiveSession, gate_read_with_course, gate_session, is_gated, live_session_and_latest_attempt
 from app.sence.models import SenceSession
 from app.timeutil import utcnow
 
@@ -48,6 +48,10 @@ def gate_for(user, course, now=None, *, page: bool = False) -> Gate:
     `page`: the request shows the SENCE bar, which needs the latest attempt too: read in the same query."""
     if not is_gated(user, course):
         return Gate(False, None)
+    if now is None:
+        read, sence_session = gate_read_with_course(user, course.id, page=page)
+        if read:
+            return Gate(True, sence_session)
     if page:
         return Gate(True, live_session_and_latest_attempt(user.id, course.id, now))
     return Gate(True, gate_session(user.id, course.id, now))

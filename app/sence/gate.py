@@ -3,10 +3,10 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import g, has_request_context
+from flask import g, has_request_context, request
 from sqlalchemy import bindparam, literal, select
 
-from app.courses.access import enrollment_of
+from app.courses.access import ENROLLMENT_EXTRAS, NOT_READ, EnrollmentExtra, enrollment_extra, enrollment_of
 from app.extensions import db, row_copy
 from app.sence.models import Attempt, CourseSence, SenceSession, answer_deadline
 from app.timeutil import utcnow
@@ -92,6 +92,32 @@ _LIVE_AND_LATEST = (
     .outerjoin(Attempt, Attempt.id == _LATEST_ATTEMPT.with_only_columns(Attempt.id).scalar_subquery())
 )
 
+
+
+def _gate_extra() -> EnrollmentExtra:
+    """The live session and the latest attempt (as _LIVE_AND_LATEST reads them) with the participant's course."""
+    live_id = _LIVE_SESSION.with_only_columns(SenceSession.id).correlate(None).scalar_subquery()
+    latest_id = _LATEST_ATTEMPT.with_only_columns(Attempt.id).correlate(None).scalar_subquery()
+    return EnrollmentExtra((*_SESSION_COLUMNS, *_ATTEMPT_COLUMNS),
+                           joins=((SenceSession, SenceSession.id == live_id), (Attempt, Attempt.id == latest_id)),
+                           params=lambda: {"now": utcnow()})
+
+
+ENROLLMENT_EXTRAS["sence_gate"] = _gate_extra
+
+
+def gate_read_with_course(user, course_id: int, *, page: bool) -> tuple[bool, LiveSession | None]:
+    """(True, the live session) when this GET read it with the participant's course (no statement of its own).
+    A GET changes no SENCE session, so it is still what gate_session() would find. For a page the latest attempt
+    is kept for the SENCE bar, as live_session_and_latest_attempt() keeps it. (False, None) otherwise."""
+    if not has_request_context() or request.method != "GET":
+        return False, None
+    values = enrollment_extra(user, course_id, "sence_gate")
+    if values is NOT_READ:
+        return False, None
+    if page:
+        g.setdefault("_latest_attempts", {})[(user.id, course_id)] = row_copy(LatestAttempt, values[4:])
+    return True, row_copy(LiveSession, values[:4])
 
 def gate_session(user_id: int, course_id: int, now: datetime | None = None) -> LiveSession | None:
     """The live session as the gate needs it (open or not, and its times): the same lookup as `live_session`,
