@@ -85,21 +85,20 @@ _LATEST_ATTEMPT = (
     .where(Attempt.user_id == bindparam("user_id"), Attempt.course_id == bindparam("course_id"))
     .order_by(Attempt.created_at.desc(), Attempt.id.desc()).limit(1)
 )
+# The live session and the latest attempt as outer joins, for one round trip: on their own (_LIVE_AND_LATEST) or
+# with the participant's course (_gate_extra).
+_LIVE_JOIN = (SenceSession, SenceSession.id == _LIVE_SESSION.with_only_columns(SenceSession.id)
+              .correlate(None).scalar_subquery())
+_LATEST_JOIN = (Attempt, Attempt.id == _LATEST_ATTEMPT.with_only_columns(Attempt.id).correlate(None).scalar_subquery())
 _LIVE_AND_LATEST = (
     select(*_SESSION_COLUMNS, *_ATTEMPT_COLUMNS)
     .select_from(select(literal(1).label("one")).subquery())
-    .outerjoin(SenceSession, SenceSession.id == _LIVE_SESSION.with_only_columns(SenceSession.id).scalar_subquery())
-    .outerjoin(Attempt, Attempt.id == _LATEST_ATTEMPT.with_only_columns(Attempt.id).scalar_subquery())
+    .outerjoin(*_LIVE_JOIN).outerjoin(*_LATEST_JOIN)
 )
 
 
-
 def _gate_extra() -> EnrollmentExtra:
-    """The live session and the latest attempt (as _LIVE_AND_LATEST reads them) with the participant's course."""
-    live_id = _LIVE_SESSION.with_only_columns(SenceSession.id).correlate(None).scalar_subquery()
-    latest_id = _LATEST_ATTEMPT.with_only_columns(Attempt.id).correlate(None).scalar_subquery()
-    return EnrollmentExtra((*_SESSION_COLUMNS, *_ATTEMPT_COLUMNS),
-                           joins=((SenceSession, SenceSession.id == live_id), (Attempt, Attempt.id == latest_id)),
+    return EnrollmentExtra((*_SESSION_COLUMNS, *_ATTEMPT_COLUMNS), joins=(_LIVE_JOIN, _LATEST_JOIN),
                            params=lambda: {"now": utcnow()})
 
 
