@@ -50,11 +50,13 @@ def _otec_of(course: Course) -> Otec:
     return otec
 
 
-_VALID = select(Certificate).where(Certificate.course_id == bindparam("course_id"),
-                                   Certificate.user_id == bindparam("user_id"), Certificate.status == "valid")
-_VALID_FOLIO = select(Certificate.folio).where(Certificate.course_id == bindparam("course_id"),
-                                               Certificate.user_id == bindparam("user_id"),
-                                               Certificate.status == "valid")
+def _valid_of(course_id, user_id) -> tuple:
+    """The valid certificate of a participant in a course (at most one: ux_certificates_one_valid)."""
+    return Certificate.course_id == course_id, Certificate.user_id == user_id, Certificate.status == "valid"
+
+
+_VALID = select(Certificate).where(*_valid_of(bindparam("course_id"), bindparam("user_id")))
+_VALID_FOLIO = select(Certificate.folio).where(*_valid_of(bindparam("course_id"), bindparam("user_id")))
 
 
 def valid_certificate(course_id: int, user_id: int) -> Certificate | None:
@@ -69,9 +71,7 @@ def valid_folio(course_id: int, user_id: int) -> str | None:
 def enrollment_folio():
     """valid_folio as a subquery correlated to the enrollment, for the participant's course-and-enrollment
     statement (app.courses.access.ENROLLMENT_EXTRAS): the course page then sends no statement for it."""
-    return (select(Certificate.folio)
-            .where(Certificate.course_id == Enrollment.course_id, Certificate.user_id == Enrollment.user_id,
-                   Certificate.status == "valid")
+    return (select(Certificate.folio).where(*_valid_of(Enrollment.course_id, Enrollment.user_id))
             .correlate(Enrollment).scalar_subquery())
 
 

@@ -114,9 +114,8 @@ def gate_read_with_course(user, course_id: int, *, page: bool) -> tuple[bool, Li
     values = enrollment_extra(user, course_id, "sence_gate")
     if values is NOT_READ:
         return False, None
-    if page:
-        g.setdefault("_latest_attempts", {})[(user.id, course_id)] = row_copy(LatestAttempt, values[4:])
-    return True, row_copy(LiveSession, values[:4])
+    return True, _live_and_latest(user.id, course_id, values, keep_attempt=page)
+
 
 def gate_session(user_id: int, course_id: int, now: datetime | None = None) -> LiveSession | None:
     """The live session as the gate needs it (open or not, and its times): the same lookup as `live_session`,
@@ -131,9 +130,15 @@ def live_session_and_latest_attempt(user_id: int, course_id: int, now: datetime 
     trip. The attempt is kept for this request's first `latest_attempt_seen()`, the bar's."""
     row = db.session.connection().execute(_LIVE_AND_LATEST, {"user_id": user_id, "course_id": course_id,
                                                              "now": now or utcnow()}).one()
-    if has_request_context():
-        g.setdefault("_latest_attempts", {})[(user_id, course_id)] = row_copy(LatestAttempt, row[4:])
-    return row_copy(LiveSession, row[:4])
+    return _live_and_latest(user_id, course_id, row, keep_attempt=True)
+
+
+def _live_and_latest(user_id: int, course_id: int, values, *, keep_attempt: bool) -> LiveSession | None:
+    """The live session of a _SESSION_COLUMNS + _ATTEMPT_COLUMNS row; the attempt, if asked, kept for this
+    request's first latest_attempt_seen()."""
+    if keep_attempt and has_request_context():
+        g.setdefault("_latest_attempts", {})[(user_id, course_id)] = row_copy(LatestAttempt, values[4:])
+    return row_copy(LiveSession, values[:4])
 
 
 def latest_attempt(user_id: int, course_id: int) -> LatestAttempt | None:
