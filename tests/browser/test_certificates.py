@@ -32,8 +32,9 @@ def _ocr(png_path) -> str:
                           check=True).stdout
 
 
-# Glyphs tesseract confuses in Courier (seen: G read as 6); the folio alphabet holds both of each.
-OCR_LOOKALIKES = str.maketrans("6852", "GBSZ")
+# Glyphs tesseract confuses in Courier (seen: G read as 6); the folio alphabet holds both of each. O is not in it
+# (Crockford's alphabet), so an O read is a 0 (seen: FN0Z-0NP2 read as FNOZ-ONP2).
+OCR_LOOKALIKES = str.maketrans("6852O", "GBSZ0")
 
 
 def _shows_folio(text: str, folio: str) -> bool:
