@@ -64,8 +64,8 @@ def _empty_tables() -> None:
 def _forget_cached_user(sender, **extra):
     """The test client reuses the test's app context, so `g` (and Flask-Login's cached user) would outlive a
     request; a real server starts each request without it (e.g. SENCE's cookie-less callbacks)."""
-    g.pop("_login_user", None)
-    g.pop("_enrollments", None)
+    for name in ("_login_user", "_enrollments", "_enrollment_extras", "_courses", "_latest_attempts"):
+        g.pop(name, None)
 
 
 @pytest.fixture(autouse=True)

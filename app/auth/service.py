@@ -1,21 +1,45 @@
 """Sign-in and account rules, free of `request`."""
 
+from dataclasses import fields
+
+from flask import current_app, has_request_context, request
 from sqlalchemy import bindparam, func, select
 from werkzeug.security import check_password_hash
 
-from app.auth.models import User, dummy_hash
+from app.auth.models import SignedInUser, User, dummy_hash
 from app.auth.run import InvalidRun, looks_like_run, normalize_run
-from app.extensions import db
+from app.extensions import db, row_copy
 
-_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))  # every request: built once
+# Every request: built once.
+_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
+_USER_ROW_BY_ID = select(*(User.__table__.c[each.name] for each in fields(SignedInUser))).where(
+    User.__table__.c.id == bindparam("user_id"))
 
 
-def load_user(user_id: str) -> User | None:
+def signed_in_as_row(view):
+    """Marks a page that only reads the signed-in account (its id, name, RUN and role) and hands it to nothing that
+    writes: on a GET it gets a SignedInUser, a plain row, instead of a User. Pages that change the account or give
+    it to the ORM keep the User."""
+    view.signed_in_as_row = True
+    return view
+
+
+def _row_will_do() -> bool:
+    if not has_request_context() or request.method != "GET":
+        return False
+    return getattr(current_app.view_functions.get(request.endpoint), "signed_in_as_row", False)
+
+
+def load_user(user_id: str) -> User | SignedInUser | None:
     """The signed-in user; a deactivated account, or a cookie from before the account's sessions were ended
     (sign-out, password change, "cerrar sesiones"), is signed out at its next request."""
     ident, _, version = (user_id or "").partition(":")
     try:
-        user = db.session.execute(_USER_BY_ID, {"user_id": int(ident)}).scalar_one_or_none()
+        if _row_will_do():
+            user = row_copy(SignedInUser, db.session.connection().execute(
+                _USER_ROW_BY_ID, {"user_id": int(ident)}).first())
+        else:
+            user = db.session.execute(_USER_BY_ID, {"user_id": int(ident)}).scalar_one_or_none()
         version_number = int(version)
     except (TypeError, ValueError, OverflowError):
         return None

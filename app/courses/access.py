@@ -2,7 +2,9 @@
 courses they are enrolled in; and the course and enrollment rows every course request reads."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
+from datetime import date
+from decimal import Decimal
 
 from flask import abort, g, has_request_context
 from flask_login import current_user
@@ -10,7 +12,7 @@ from sqlalchemy import String, and_, bindparam, cast, func, select
 from sqlalchemy.orm import joinedload, lazyload
 
 from app.courses.models import Course, Enrollment, LessonProgress, course_instructors
-from app.extensions import db, row_copy
+from app.extensions import db, row_copy, sql_constant
 
 
 def teaches(user, course_id: int) -> bool:
@@ -37,7 +39,7 @@ class EnrollmentRow:
 
 
 # The statements of every course request are built once per process: building one costs more than running it.
-_COMPLETED = (select(func.aggregate_strings(cast(LessonProgress.lesson_id, String), ","))
+_COMPLETED = (select(func.aggregate_strings(cast(LessonProgress.lesson_id, String), sql_constant(",")))
               .where(LessonProgress.user_id == Enrollment.user_id, LessonProgress.course_id == Enrollment.course_id)
               .correlate(Enrollment).scalar_subquery())
 _ENROLLMENT_COLUMNS = (Enrollment.id, Enrollment.group_id, Enrollment.last_lesson_id, _COMPLETED)
@@ -83,6 +85,47 @@ def can_edit_course(user, course_id: int) -> bool:
     return user.is_admin or (user.is_instructor and teaches(user, course_id))
 
 
+@dataclass(frozen=True)
+class CourseRow:
+    """A participant's course as the read-only course pages use it: a plain row, not an ORM object (building a
+    Course with its SENCE and SIC settings cost more than the rest of the statement, bench/README.md). The
+    settings that higher layers register in COURSE_PARTS are read like the ORM's backrefs: `course.sence`."""
+
+    id: int
+    title: str
+    description: str
+    start_date: date | None
+    end_date: date | None
+    hours: Decimal
+    content_version: int
+    parts: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __getattr__(self, name: str):
+        parts = object.__getattribute__(self, "parts")
+        if name in parts:
+            return parts[name]
+        raise AttributeError(name)
+
+
+@dataclass(frozen=True)
+class CoursePart:
+    """A higher layer's one-row-per-course settings, read with the participant's course as a plain row: `row` is a
+    frozen dataclass whose fields are columns of `model` (joined on model.course_id), the first one its key (NULL:
+    the course has none, and the part is None)."""
+
+    model: type
+    row: type
+
+    @property
+    def columns(self) -> tuple:
+        return tuple(getattr(self.model, each.name) for each in fields(self.row))
+
+
+# name -> a function making a CoursePart once the mappers are configured, registered at import (the course's
+# SENCE and SIC settings); the name is the attribute that reads it (`course.sence`).
+COURSE_PARTS: dict[str, Callable[[], CoursePart]] = {}
+_COURSE_ROW_COLUMNS = tuple(getattr(Course, each.name) for each in fields(CourseRow) if each.name != "parts")
+
 # Loader options for the course of every course request. Instructors load when asked for, not with every course
 # page view (Course.instructors is selectin); the SENCE settings come in the same query, since the gate needs them
 # on every course request. Higher layers append theirs at import, as options or as functions that make one once
@@ -108,13 +151,17 @@ NOT_READ = object()  # enrollment_extra(): this request did not read the enrollm
 _resolved: dict = {}
 
 
-def _with_enrollment(options: list, extras: dict[str, EnrollmentExtra]):
-    statement = select(Course, *_ENROLLMENT_COLUMNS, *(column for extra in extras.values() for column in extra.columns))
-    statement = statement.options(*options).outerjoin(
+def _with_enrollment(course_columns: tuple, extras: dict[str, EnrollmentExtra], parts: dict[str, CoursePart]):
+    statement = select(*course_columns, *_ENROLLMENT_COLUMNS,
+                       *(column for extra in extras.values() for column in extra.columns),
+                       *(column for part in parts.values() for column in part.columns))
+    statement = statement.select_from(Course).outerjoin(
         Enrollment, and_(Enrollment.course_id == Course.id, Enrollment.user_id == bindparam("user_id")))
     for extra in extras.values():
         for target, onclause in extra.joins:
             statement = statement.outerjoin(target, onclause)
+    for part in parts.values():
+        statement = statement.outerjoin(part.model, part.model.course_id == Course.id)
     return statement.where(Course.id == bindparam("course_id"))
 
 
@@ -122,13 +169,15 @@ def _course_statements() -> dict:
     """The course, and the course with the user's enrollment, with COURSE_LOAD_OPTIONS and ENROLLMENT_EXTRAS;
     built once per process (again if a layer registered one since), since building them costs more than running
     them."""
-    registered = (len(COURSE_LOAD_OPTIONS), tuple(ENROLLMENT_EXTRAS))
+    registered = (len(COURSE_LOAD_OPTIONS), tuple(ENROLLMENT_EXTRAS), tuple(COURSE_PARTS))
     if _resolved.get("registered") != registered:
         options = [option() if callable(option) else option for option in COURSE_LOAD_OPTIONS]
         extras = {name: make() for name, make in ENROLLMENT_EXTRAS.items()}
-        _resolved.update(registered=registered, extras=extras,
+        parts = {name: make() for name, make in COURSE_PARTS.items()}
+        _resolved.update(registered=registered, extras=extras, parts=parts,
                          course=select(Course).options(*options).where(Course.id == bindparam("course_id")),
-                         with_enrollment=_with_enrollment(options, extras))
+                         with_enrollment=_with_enrollment((Course,), extras, {}).options(*options),
+                         row_with_enrollment=_with_enrollment(_COURSE_ROW_COLUMNS, extras, parts))
     return _resolved
 
 
@@ -144,24 +193,42 @@ def course_or_404(course_id: int) -> Course:
     return _found(db.session.execute(_course_statements()["course"], {"course_id": course_id}).scalar_one_or_none())
 
 
-def _participant_course_or_404(user, course_id: int) -> Course:
-    """The course and the participant's enrollment in one query (the enrollment is kept for enrollment_of)."""
+def _participant_course_or_404(user, course_id: int, *, plain: bool = False) -> Course | CourseRow:
+    """The course and the participant's enrollment in one query (the enrollment is kept for enrollment_of); with
+    `plain`, the course as a CourseRow, read through Core."""
     statements = _course_statements()
     extras: dict[str, EnrollmentExtra] = statements["extras"]
     params = {"course_id": course_id, "user_id": user.id}
     for extra in extras.values():
         params.update(extra.params() if extra.params else {})
-    row = db.session.execute(statements["with_enrollment"], params).first()
-    course = _found(row[0] if row else None)
-    start = 1 + len(_ENROLLMENT_COLUMNS)
-    enrollment = row_copy(EnrollmentRow, row[1:start])
+    if plain:
+        row = db.session.connection().execute(statements["row_with_enrollment"], params).first()
+    else:
+        row = db.session.execute(statements["with_enrollment"], params).first()
+    if row is None:
+        abort(404)
+    values = _Slices(row)
+    course = values.take(len(_COURSE_ROW_COLUMNS) if plain else 1)
+    enrollment = row_copy(EnrollmentRow, values.take(len(_ENROLLMENT_COLUMNS)))
     _enrollments()[(user.id, course_id)] = enrollment
+    extra_values = {name: values.take(len(extra.columns)) for name, extra in extras.items()}
     if enrollment is not None:
-        values = {}
-        for name, extra in extras.items():
-            values[name], start = tuple(row[start:start + len(extra.columns)]), start + len(extra.columns)
-        _extras()[(user.id, course_id)] = values
-    return course
+        _extras()[(user.id, course_id)] = extra_values
+    if not plain:
+        return _found(course[0])
+    parts = {name: row_copy(part.row, values.take(len(part.columns))) for name, part in statements["parts"].items()}
+    return _found(CourseRow(*course, parts=parts))
+
+
+class _Slices:
+    """A result row read left to right, a few columns at a time."""
+
+    def __init__(self, row):
+        self.row, self.start = tuple(row), 0
+
+    def take(self, count: int) -> tuple:
+        self.start += count
+        return self.row[self.start - count:self.start]
 
 
 def enrollment_extra(user, course_id: int, name: str):
@@ -171,8 +238,8 @@ def enrollment_extra(user, course_id: int, name: str):
     return _extras().get((user.id, course_id), {}).get(name, NOT_READ)
 
 
-def loaded_course(course_id: int) -> Course | None:
-    """The course this request loaded with course_or_404, if it did; no query."""
+def loaded_course(course_id: int) -> Course | CourseRow | None:
+    """The course this request loaded (course_or_404, viewable_course_*), if it did; no query."""
     return g.get("_courses", {}).get(course_id) if has_request_context() else None
 
 
@@ -183,6 +250,18 @@ def viewable_course_or_abort(course_id: int) -> Course:
     else:
         course = course_or_404(course_id)
     if not can_view_course(user, course_id):
+        abort(403)
+    return course
+
+
+def viewable_course_for_page(course_id: int) -> Course | CourseRow:
+    """viewable_course_or_abort for a page that only reads the course: a participant's course comes as a CourseRow
+    (staff get the ORM Course, which their pages' links and tabs use)."""
+    user = current_user._get_current_object()
+    if not (user.is_authenticated and user.is_participant):
+        return viewable_course_or_abort(course_id)
+    course = _participant_course_or_404(user, course_id, plain=True)
+    if enrollment_of(user, course_id) is None:
         abort(403)
     return course
 

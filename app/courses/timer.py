@@ -11,7 +11,7 @@ from sqlalchemy import Integer, bindparam, func, select
 
 from app.auth.models import User
 from app.courses.models import Course, Enrollment
-from app.extensions import db
+from app.extensions import db, sql_constant
 from app.sence.models import CourseSence, SenceSession
 from app.timeutil import CHILE, utcnow
 
@@ -81,7 +81,7 @@ def _build_query():
     latest = (
         select(SenceSession.id)
         .where(SenceSession.user_id == user_id, SenceSession.course_id == course_id,
-               SenceSession.status.in_(TIMER_STATUSES))
+               SenceSession.status.in_([sql_constant(status) for status in TIMER_STATUSES]))
         .order_by(SenceSession.started_at.desc(), SenceSession.id.desc())
         .limit(1)
         .scalar_subquery()

@@ -15,8 +15,9 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app.auth.service import signed_in_as_row
 from app.courses import progress, service, uploads
-from app.courses.access import editable_course_or_abort, viewable_course_or_abort
+from app.courses.access import editable_course_or_abort, viewable_course_for_page, viewable_course_or_abort
 from app.courses.content import external_images, render_markdown
 from app.courses.timer import live_timer_state, timer_state
 from app.extensions import without_transaction
@@ -97,9 +98,10 @@ def _player_page(course, gate, lesson=None, status: int = 200):
 
 @bp.get("/cursos/<int:course_id>")
 @without_transaction
+@signed_in_as_row
 @login_required
 def course(course_id: int):
-    course = viewable_course_or_abort(course_id)
+    course = viewable_course_for_page(course_id)
     lesson = None
     if request.args.get("leccion", "").isdigit():
         lesson = service.player_lesson(course, int(request.args["leccion"]))
@@ -108,9 +110,10 @@ def course(course_id: int):
 
 @bp.get("/cursos/<int:course_id>/lecciones/<int:lesson_id>")
 @without_transaction
+@signed_in_as_row
 @login_required
 def lesson(course_id: int, lesson_id: int):
-    course = viewable_course_or_abort(course_id)
+    course = viewable_course_for_page(course_id)
     lesson = _player_lesson_or_404(course, lesson_id)
     gate = service.gate_for(current_user, course, page=not _is_htmx())
     if gate.locked:

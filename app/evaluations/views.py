@@ -19,9 +19,15 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from app.auth.models import User
+from app.auth.service import signed_in_as_row
 from app.courses import outline
 from app.courses import service as courses
-from app.courses.access import editable_course_or_abort, enrollment_of, viewable_course_or_abort
+from app.courses.access import (
+    editable_course_or_abort,
+    enrollment_of,
+    viewable_course_for_page,
+    viewable_course_or_abort,
+)
 from app.courses.timer import live_timer_state
 from app.evaluations import exports, service
 from app.evaluations.forms import EvaluationForm, OverrideForm, QuestionForm, RuleForm, points_from
@@ -310,8 +316,9 @@ def _attempt_url(attempt, page: int | None = None) -> str:
 
 def _own_attempt(course_id: int, evaluation_id: int, evaluation_attempt_id: int, *, page: bool = False):
     """The same checks as _participant_gate, with the evaluation read together with the attempt. `page`: the
-    request shows the SENCE bar (the gate reads the latest SENCE attempt in the same query)."""
-    course = viewable_course_or_abort(course_id)
+    request shows the SENCE bar (the gate reads the latest SENCE attempt in the same query). The course is only
+    read here (its id, title and dates): a participant's comes as a plain row."""
+    course = viewable_course_for_page(course_id)
     if not current_user.is_participant:
         abort(403)
     attempt = service.own_attempt(course.id, evaluation_id, current_user.id, evaluation_attempt_id)
@@ -329,6 +336,7 @@ def _page_number(attempt, questions) -> int:
 
 @bp.get("/cursos/<int:course_id>/evaluaciones/<int:evaluation_id>/intentos/<int:evaluation_attempt_id>")
 @without_transaction
+@signed_in_as_row
 @login_required
 def attempt(course_id: int, evaluation_id: int, evaluation_attempt_id: int):
     course, evaluation, gate, attempt = _own_attempt(course_id, evaluation_id, evaluation_attempt_id, page=True)

@@ -2,14 +2,53 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from flask import g, has_request_context, request
 from sqlalchemy import bindparam, literal, select
 
-from app.courses.access import ENROLLMENT_EXTRAS, NOT_READ, EnrollmentExtra, enrollment_extra, enrollment_of
-from app.extensions import db, row_copy
-from app.sence.models import Attempt, CourseSence, SenceSession, answer_deadline
+from app.courses.access import (
+    COURSE_PARTS,
+    ENROLLMENT_EXTRAS,
+    NOT_READ,
+    CoursePart,
+    EnrollmentExtra,
+    enrollment_extra,
+    enrollment_of,
+)
+from app.extensions import db, row_copy, sql_constant
+from app.sence.models import Attempt, CourseSence, Otec, SenceSession, answer_deadline, email_list
 from app.timeutil import utcnow
+
+
+@dataclass(frozen=True)
+class CourseSenceRow:
+    """A course's SENCE settings as a participant's read-only pages use them (`course.sence` of a CourseRow): a
+    plain row read with the course; the OTEC is read only when asked for (the login button's checks)."""
+
+    course_id: int
+    otec_id: int | None
+    linea: int
+    cod_sence: str
+    codigo_curso: str
+    environment: str
+    login_required: bool
+    session_limit_minutes: int
+    modality: str
+    connectivity_target: int
+    alert_emails: str
+    exempt_group_ids: list | None
+
+    @cached_property
+    def otec(self) -> Otec | None:
+        return db.session.get(Otec, self.otec_id) if self.otec_id is not None else None
+
+    @property
+    def alert_email_list(self) -> list[str]:
+        return email_list(self.alert_emails)
+
+
+COURSE_PARTS["sence"] = lambda: CoursePart(CourseSence, CourseSenceRow)
 
 
 def is_gated(user, course) -> bool:
@@ -35,7 +74,7 @@ _LIVE_SESSION = (
     .where(
         SenceSession.user_id == bindparam("user_id"),
         SenceSession.course_id == bindparam("course_id"),
-        SenceSession.status.in_(("open", "close_failed")),
+        SenceSession.status.in_([sql_constant("open"), sql_constant("close_failed")]),
         SenceSession.expires_at > bindparam("now", type_=SenceSession.expires_at.type),
     )
     .order_by(SenceSession.started_at.desc())

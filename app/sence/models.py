@@ -95,8 +95,12 @@ class CourseSence(db.Model):
 
     @property
     def alert_email_list(self) -> list[str]:
-        raw = (self.alert_emails or "").replace(";", ",").replace("\n", ",")
-        return [a.strip() for a in raw.split(",") if a.strip()]
+        return email_list(self.alert_emails)
+
+
+def email_list(alert_emails: str | None) -> list[str]:
+    raw = (alert_emails or "").replace(";", ",").replace("\n", ",")
+    return [a.strip() for a in raw.split(",") if a.strip()]
 
 
 def answer_deadline(created_at: datetime, answerable_until: datetime | None) -> datetime:

@@ -2,6 +2,7 @@
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -11,18 +12,34 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
 from app.auth.access import admin_required
-from app.courses.access import COURSE_LOAD_OPTIONS, course_or_404, loaded_course
+from app.courses.access import COURSE_LOAD_OPTIONS, COURSE_PARTS, CoursePart, course_or_404, loaded_course
 from app.courses.models import Course
 from app.extensions import db
 from app.privacy.trail import record_access
 from app.sence.tokens import TokenKeyError
 from app.sic import protocol, service
 from app.sic.forms import ENVIRONMENT_CHOICES, ModuleForm, SicSettingsForm
+from app.sic.models import CourseSic
 from app.timeutil import utcnow
 
 bp = Blueprint("sic", __name__)
 log = logging.getLogger(__name__)
 COURSE_LOAD_OPTIONS.append(lambda: joinedload(Course.sic))  # the recorder then knows without a query
+
+
+@dataclass(frozen=True)
+class CourseSicRow:
+    """A course's SIC settings as the participant's read-only pages read them with the course (`course.sic`)."""
+
+    course_id: int
+    enabled: bool
+    codigo_oferta: str
+    codigo_grupo: str
+    environment: str
+    last_sent_on: date | None
+
+
+COURSE_PARTS["sic"] = lambda: CoursePart(CourseSic, CourseSicRow)
 
 # The participant's clicks that count as dedication (instructivo p. 46). The timer poll (courses.timer) is not
 # one: it is the hottest path and a poll is not a click. Evaluations' pages count too (their own blueprint).
@@ -58,7 +75,8 @@ def _sic_known_off(course_id: int) -> bool:
     then the INSERT ... SELECT would write nothing, and its round trip and commit are saved. When in doubt (the
     course not loaded, or expired by a commit), False: the statement decides."""
     course = loaded_course(course_id)
-    if course is None or "sic" in sa_inspect(course).unloaded:
+    state = sa_inspect(course, raiseerr=False)  # None for a plain CourseRow, which always carries its settings
+    if course is None or (state is not None and "sic" in state.unloaded):
         return False
     return course.sic is None or not course.sic.enabled
 

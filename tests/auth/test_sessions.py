@@ -3,7 +3,7 @@
 import time
 
 from app.auth import service
-from app.auth.models import User
+from app.auth.models import SignedInUser, User
 from tests.factories import PASSWORD, enroll, login, make_course, make_user
 
 
@@ -119,3 +119,28 @@ def test_an_unknown_account_costs_a_password_check_like_a_real_one(app, db):
     finally:
         app.config["PASSWORD_HASH_METHOD"] = "pbkdf2:sha256:1000"
     assert unknown > real / 3, (real, unknown)  # before: 0.1 ms against ~110 ms
+
+
+def test_a_page_that_only_reads_the_account_gets_it_as_a_row_and_still_refuses_old_cookies(app, client, db):
+    """The course page (signed_in_as_row) reads the account through Core, not the ORM, with the same checks."""
+    course = make_course(sence={"login_required": False})
+    user = make_user(full_name="Ana Pérez")
+    enroll(course, user)
+    with app.test_request_context(f"/cursos/{course.id}"):
+        row = service.load_user(user.get_id())
+        assert isinstance(row, SignedInUser)
+        assert (row.id, row.full_name, row.is_participant, row.is_staff) == (user.id, "Ana Pérez", True, False)
+    with app.test_request_context("/cuenta"):  # a page that changes the account keeps the User
+        assert isinstance(service.load_user(user.get_id()), User)
+    login(client, user)
+    copy = _copy_of(client, app)
+    assert "Ana Pérez" in copy.get(f"/cursos/{course.id}").get_data(as_text=True)
+
+    user.end_sessions()  # "cerrar sesiones"
+    db.session.commit()
+
+    assert "/ingresar" in copy.get(f"/cursos/{course.id}").headers["Location"]
+    login(client, user)
+    user.active = False
+    db.session.commit()
+    assert "/ingresar" in client.get(f"/cursos/{course.id}").headers["Location"]
