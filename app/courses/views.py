@@ -3,6 +3,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    get_template_attribute,
     make_response,
     redirect,
     render_template,
@@ -16,7 +17,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.auth.service import signed_in_as_row
-from app.courses import progress, service, uploads
+from app.courses import outline, progress, service, uploads
 from app.courses.access import editable_course_or_abort, viewable_course_for_page, viewable_course_or_abort
 from app.courses.content import external_images, render_markdown
 from app.courses.timer import live_timer_state, timer_state
@@ -34,6 +35,29 @@ def _is_htmx() -> bool:
 @bp.app_template_filter("markdown")
 def markdown_filter(text: str) -> Markup:
     return Markup(render_markdown(text))  # noqa: S704 (sanitized by nh3 in render_markdown)
+
+
+@bp.app_template_global("lesson_list")
+def lesson_list(course, player, placed=None) -> Markup:
+    """The player's list items: each lesson's rendered once per worker, content version and state (current or not,
+    completed or not), then joined with the placed evaluations' items (`placed`, evaluations' hook). The loop in
+    Jinja cost ~5 % of a course page."""
+    variants = outline.cached("lesson-items", course, lambda: _lesson_item_variants(player.lessons))
+    current = player.current.id if player.current else None
+    items = []
+    for lesson in player.lessons:
+        items.append(variants[(lesson.id, lesson.id == current, lesson.id in player.completed)])
+        if placed:
+            items.append(placed.after(lesson.id))
+    if placed:
+        items.append(placed.after(None))
+    return Markup("\n").join(items)
+
+
+def _lesson_item_variants(lessons) -> dict:
+    item = get_template_attribute("courses/_lesson_item.html", "item")
+    return {(lesson.id, current, done): item(lesson, number, current, done)
+            for number, lesson in enumerate(lessons, 1) for current in (False, True) for done in (False, True)}
 
 
 @bp.app_template_filter("filesize")
