@@ -279,3 +279,29 @@ def test_deleting_a_completed_lesson_keeps_the_progress_right(client, db):
 
     html = client.get(f"/cursos/{course.id}").get_data(as_text=True)
     assert "0 de 1 lecciones completadas" in html and second.title in html
+
+
+def test_the_lesson_list_follows_the_place_the_progress_and_every_edit(client, db):
+    """Its items are rendered once per worker and content version: the state and an edit still show at once."""
+    course, first = gated_course()
+    second = lesson_with(course, "Fórmulas <b>y</b> tablas")
+    user = participant_signed_in(client, course)
+    open_session(user, course)
+
+    def item_of(html: str, lesson) -> str:
+        start = html.index(f'href="/cursos/{course.id}/lecciones/{lesson.id}"')
+        return html[start:html.index("</li>", start)]
+
+    html = client.get(f"/cursos/{course.id}/lecciones/{second.id}").get_data(as_text=True)
+    assert "2.</span> <span class=\"lesson-title\">Fórmulas &lt;b&gt;y&lt;/b&gt; tablas" in item_of(html, second)
+    assert 'aria-current="page"' in item_of(html, second) and 'aria-current' not in item_of(html, first)
+    assert "Completada" not in item_of(html, first)
+
+    client.post(f"/cursos/{course.id}/lecciones/{first.id}/completada", data={"done": "1"})
+    html = client.get(f"/cursos/{course.id}/lecciones/{second.id}").get_data(as_text=True)
+    assert "Completada" in item_of(html, first) and "Completada" not in item_of(html, second)
+
+    db.session.merge(second).title = "Tablas dinámicas"
+    db.session.commit()
+    html = client.get(f"/cursos/{course.id}/lecciones/{first.id}").get_data(as_text=True)
+    assert "Tablas dinámicas" in item_of(html, second) and 'aria-current="page"' in item_of(html, first)
