@@ -39,7 +39,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "SQLALCHEMY_DATABASE_URI": _database_url(
             os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'pizarra.sqlite3'}"
         ),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A connection the server ended is replaced on checkout (app/extensions.py), without a ping per request.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False},
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://localhost:5000").rstrip("/"),
         "PORT": int(os.environ.get("PORT", "5000")),
         "SENCE_SIMULATOR_URL": os.environ.get("SENCE_SIMULATOR_URL", "http://127.0.0.1:5001/rce").rstrip("/"),

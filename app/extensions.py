@@ -1,5 +1,7 @@
 """Flask extensions, created once without an app (bound in create_app)."""
 
+import select
+
 from flask import current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -9,7 +11,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event, literal_column
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InvalidatePoolError, SQLAlchemyError
+from sqlalchemy.pool import Pool
 
 # Stable constraint names, so Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING = {
@@ -104,3 +107,32 @@ def _sqlite_foreign_keys(dbapi_connection, connection_record):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+@event.listens_for(Pool, "checkout")
+def _replace_dead_connection(dbapi_connection, connection_record, connection_proxy):
+    """A connection the database server ended is replaced before use, without pool_pre_ping's round trip on every
+    checkout (one of the three a course page makes on PostgreSQL, one of the timer poll's two: bench/README.md).
+
+    A server that ends a connection (restart, failover, pg_terminate_backend) sends its FATAL message and closes
+    the socket, which select() then reports readable at once; an idle connection has nothing to read (Pizarra
+    uses no LISTEN). Only then is the connection pinged; if the ping fails, every pooled connection from before
+    now is replaced, as pool_pre_ping does. A SQLite file never disconnects: nothing to check.
+    """
+    fileno = getattr(dbapi_connection, "fileno", None)
+    if fileno is None:
+        return
+    try:
+        readable, _, _ = select.select([fileno()], [], [], 0)
+    except Exception as err:  # a socket closed on our side: psycopg's error, or the OS's
+        raise InvalidatePoolError(f"connection unusable: {err}") from err
+    if not readable:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
+    except Exception as err:
+        raise InvalidatePoolError(f"connection ended by the server: {err}") from err
