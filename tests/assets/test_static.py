@@ -71,3 +71,20 @@ def test_the_unchanged_timer_poll_stays_an_empty_204(client, db):
     again = client.get(f"{url}/timer?shown={shown.group(1)}",
                        headers={"HX-Request": "true", "Accept-Encoding": "gzip"})
     assert again.status_code == 204 and again.data == b"" and "Content-Encoding" not in again.headers
+
+
+def test_a_static_file_is_revalidated_with_its_compressed_etag(client, db):
+    for encoding in ("gzip", "identity"):
+        first = client.get("/static/css/app.css", headers={"Accept-Encoding": encoding})
+        etag = first.headers["ETag"]
+        assert (":gzip" in etag) == (encoding == "gzip")
+        again = client.get("/static/css/app.css", headers={"Accept-Encoding": encoding, "If-None-Match": etag})
+        assert again.status_code == 304 and again.data == b""
+
+
+def test_pages_are_not_evaluated_as_conditional_requests(client, db):
+    """A page is never cached (no-store): an If-None-Match or a Range changes nothing."""
+    url = _course_page(client)
+    page = client.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": "*", "Range": "bytes=0-10"})
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    assert "Excel intermedio" in gzip.decompress(page.data).decode()
