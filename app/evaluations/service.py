@@ -343,6 +343,74 @@ def own_attempt(course_id: int, evaluation_id: int, user_id: int, attempt_id: in
 
 
 @dataclass(frozen=True, slots=True)
+class EvaluationOnPaper:
+    """What the question page reads of an evaluation."""
+
+    id: int
+    course_id: int
+    title: str
+    layout: str
+    closes_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerOnPaper:
+    question_id: int
+    value: dict
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptOnPaper:
+    """An attempt in progress as its question page shows it: plain rows read through Core, not ORM objects (the
+    ORM's load of the attempt, its evaluation and its answers was ~15 % of the page). Submitting, grading an
+    overdue attempt and the result page read the EvaluationAttempt."""
+
+    id: int
+    evaluation_id: int
+    user_id: int
+    number: int
+    deadline_at: datetime | None
+    submitted_at: datetime | None
+    question_order: list
+    option_order: dict
+    evaluation: EvaluationOnPaper
+    answers: tuple[AnswerOnPaper, ...]
+
+    @property
+    def submitted(self) -> bool:
+        return self.submitted_at is not None
+
+
+_ATTEMPT_ON_PAPER_COLUMNS = (EvaluationAttempt.id, EvaluationAttempt.evaluation_id, EvaluationAttempt.user_id,
+                             EvaluationAttempt.number, EvaluationAttempt.deadline_at, EvaluationAttempt.submitted_at,
+                             EvaluationAttempt.question_order, EvaluationAttempt.option_order)
+_EVALUATION_ON_PAPER_COLUMNS = (Evaluation.id, Evaluation.course_id, Evaluation.title, Evaluation.layout,
+                                Evaluation.closes_at)
+_ATTEMPT_ON_PAPER = (
+    select(*_ATTEMPT_ON_PAPER_COLUMNS, *_EVALUATION_ON_PAPER_COLUMNS, Answer.question_id, Answer.value)
+    .join(Evaluation, Evaluation.id == EvaluationAttempt.evaluation_id)
+    .outerjoin(Answer, Answer.attempt_id == EvaluationAttempt.id)
+    .where(EvaluationAttempt.id == bindparam("attempt_id"), EvaluationAttempt.user_id == bindparam("user_id"),
+           EvaluationAttempt.evaluation_id == bindparam("evaluation_id"),
+           Evaluation.course_id == bindparam("course_id"), Evaluation.published.is_(True))
+)
+
+
+def own_attempt_on_paper(course_id: int, evaluation_id: int, user_id: int, attempt_id: int) -> AttemptOnPaper | None:
+    """own_attempt's attempt, with the same checks, as plain rows: one statement, a row an answer."""
+    rows = db.session.connection().execute(_ATTEMPT_ON_PAPER, {
+        "attempt_id": attempt_id, "user_id": user_id, "evaluation_id": evaluation_id, "course_id": course_id,
+    }).all()
+    if not rows:
+        return None
+    attempt_width, evaluation_width = len(_ATTEMPT_ON_PAPER_COLUMNS), len(_EVALUATION_ON_PAPER_COLUMNS)
+    first = rows[0]
+    evaluation = EvaluationOnPaper(*first[attempt_width:attempt_width + evaluation_width])
+    answers = tuple(AnswerOnPaper(row[-2], row[-1]) for row in rows if row[-2] is not None)
+    return AttemptOnPaper(*first[:attempt_width], evaluation=evaluation, answers=answers)
+
+
+@dataclass(frozen=True, slots=True)
 class PaperOption:
     id: int
     text: str

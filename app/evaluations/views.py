@@ -314,17 +314,21 @@ def _attempt_url(attempt, page: int | None = None) -> str:
                    evaluation_id=attempt.evaluation_id, evaluation_attempt_id=attempt.id, p=page)
 
 
-def _own_attempt(course_id: int, evaluation_id: int, evaluation_attempt_id: int, *, page: bool = False):
-    """The same checks as _participant_gate, with the evaluation read together with the attempt. `page`: the
-    request shows the SENCE bar (the gate reads the latest SENCE attempt in the same query). The course is only
-    read here (its id, title and dates): a participant's comes as a plain row."""
+def _participant_course(course_id: int):
+    """The course of a participant's attempt pages, only read there (its id, title and dates): a plain row."""
     course = viewable_course_for_page(course_id)
     if not current_user.is_participant:
         abort(403)
+    return course
+
+
+def _own_attempt(course_id: int, evaluation_id: int, evaluation_attempt_id: int):
+    """The same checks as _participant_gate, with the evaluation read together with the attempt."""
+    course = _participant_course(course_id)
     attempt = service.own_attempt(course.id, evaluation_id, current_user.id, evaluation_attempt_id)
     if attempt is None:
         abort(404)
-    return course, attempt.evaluation, courses.gate_for(current_user, course, page=page), attempt
+    return course, attempt.evaluation, courses.gate_for(current_user, course), attempt
 
 
 def _page_number(attempt, questions) -> int:
@@ -339,7 +343,14 @@ def _page_number(attempt, questions) -> int:
 @signed_in_as_row
 @login_required
 def attempt(course_id: int, evaluation_id: int, evaluation_attempt_id: int):
-    course, evaluation, gate, attempt = _own_attempt(course_id, evaluation_id, evaluation_attempt_id, page=True)
+    """The question page reads the attempt in progress as plain rows; an overdue attempt is graded, and a submitted
+    one shown, from the EvaluationAttempt. The gate reads the latest SENCE attempt with the course (the bar)."""
+    course = _participant_course(course_id)
+    ids = (course.id, evaluation_id, current_user.id, evaluation_attempt_id)
+    attempt = service.own_attempt_on_paper(*ids)
+    if attempt is None:
+        abort(404)
+    gate = courses.gate_for(current_user, course, page=True)
     if gate.locked:
         return _locked(course, gate)
     now = utcnow()
@@ -347,8 +358,11 @@ def attempt(course_id: int, evaluation_id: int, evaluation_attempt_id: int):
         begin_transaction()  # the attempt and its answers are graded together
         close_overdue(course.id, now, current_user.id)
         flash("Se acabó el tiempo: tu intento se envió con las respuestas guardadas.", "warning")
+        attempt = service.own_attempt_on_paper(*ids)
     if attempt.submitted:
-        return _result_page(course, evaluation, attempt, now)
+        graded = service.own_attempt(*ids)
+        return _result_page(course, graded.evaluation, graded, now)
+    evaluation = attempt.evaluation
     questions = service.paper(attempt)
     answers = {a.question_id: a.value for a in attempt.answers}
     page = _page_number(attempt, questions) if evaluation.layout == "one" else None

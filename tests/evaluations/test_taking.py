@@ -4,11 +4,15 @@ refusal (closed, past the time limit, out of attempts, somebody else's attempt) 
 from datetime import timedelta
 from decimal import Decimal
 
-from app.evaluations.models import Answer, EvaluationAttempt
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.evaluations.models import Answer, Evaluation, EvaluationAttempt
 from app.extensions import db
 from app.timeutil import utcnow
 from tests.evaluations.helpers import make_evaluation, right_answer, take, wrong_answer
 from tests.factories import enroll, login, make_course, make_user, open_session
+from tests.queries import counting
 
 HTMX = {"HX-Request": "true"}
 QUIZ = [("single", 2, [("Lima", False), ("Santiago", True)]), ("truefalse", 1, [("Verdadero", True), ("Falso", False)]),
@@ -255,3 +259,29 @@ def test_the_attempt_shows_the_sence_bar_with_time_left_and_the_close_button(cli
     assert 'class="sence-box card"' in page and 'id="sence-timer"' in page
     assert "<dt>Quedan</dt>" in page and "Cerrar sesión SENCE" in page
     assert f'data-base-title="{evaluation.title} · {course.title} · Pizarra"' in page
+
+
+def test_the_question_page_reads_the_attempt_in_progress_as_plain_rows(client):
+    """The attempt, its evaluation and its answers come in one statement and build no ORM object (the page's
+    statements: the account, the course with the gate, the attempt, its questions)."""
+    course, evaluation, _ = setup(client)
+    url = start(client, course, evaluation)
+    q1 = evaluation.questions[0]
+    chosen = str(right_answer(q1)["options"][0])
+    client.post(f"{url}/respuestas", data=answers_form(evaluation, {q1.id: chosen}), headers=HTMX)
+    db.session.expunge_all()
+    loaded = []
+
+    def remember(session, instance):
+        loaded.append(instance)
+
+    event.listen(Session, "loaded_as_persistent", remember)
+    try:
+        with counting(db.engine) as statements:
+            page = client.get(url + "?p=1")
+    finally:
+        event.remove(Session, "loaded_as_persistent", remember)
+
+    assert page.status_code == 200 and f'value="{chosen}" checked' in page.get_data(as_text=True)
+    assert len(statements) == 4, statements
+    assert not [each for each in loaded if isinstance(each, EvaluationAttempt | Answer | Evaluation)], loaded
