@@ -5,6 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 
 from flask import abort, g, has_request_context
 from flask_login import current_user
@@ -116,7 +117,7 @@ class CoursePart:
     model: type
     row: type
 
-    @property
+    @cached_property  # read on every participant's course request
     def columns(self) -> tuple:
         return tuple(getattr(self.model, each.name) for each in fields(self.row))
 
@@ -243,10 +244,11 @@ def loaded_course(course_id: int) -> Course | CourseRow | None:
     return g.get("_courses", {}).get(course_id) if has_request_context() else None
 
 
-def viewable_course_or_abort(course_id: int) -> Course:
+def viewable_course_or_abort(course_id: int, *, plain: bool = False) -> Course | CourseRow:
+    """The course if the signed-in user may see it; with `plain`, a participant's comes as a CourseRow."""
     user = current_user._get_current_object()
     if user.is_authenticated and user.is_participant:
-        course = _participant_course_or_404(user, course_id)
+        course = _participant_course_or_404(user, course_id, plain=plain)
     else:
         course = course_or_404(course_id)
     if not can_view_course(user, course_id):
@@ -257,13 +259,7 @@ def viewable_course_or_abort(course_id: int) -> Course:
 def viewable_course_for_page(course_id: int) -> Course | CourseRow:
     """viewable_course_or_abort for a page that only reads the course: a participant's course comes as a CourseRow
     (staff get the ORM Course, which their pages' links and tabs use)."""
-    user = current_user._get_current_object()
-    if not (user.is_authenticated and user.is_participant):
-        return viewable_course_or_abort(course_id)
-    course = _participant_course_or_404(user, course_id, plain=True)
-    if enrollment_of(user, course_id) is None:
-        abort(403)
-    return course
+    return viewable_course_or_abort(course_id, plain=True)
 
 
 def editable_course_or_abort(course_id: int) -> Course:

@@ -75,8 +75,10 @@ def _sic_known_off(course_id: int) -> bool:
     then the INSERT ... SELECT would write nothing, and its round trip and commit are saved. When in doubt (the
     course not loaded, or expired by a commit), False: the statement decides."""
     course = loaded_course(course_id)
+    if course is None:
+        return False
     state = sa_inspect(course, raiseerr=False)  # None for a plain CourseRow, which always carries its settings
-    if course is None or (state is not None and "sic" in state.unloaded):
+    if state is not None and "sic" in state.unloaded:
         return False
     return course.sic is None or not course.sic.enabled
 
