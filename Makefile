@@ -44,7 +44,7 @@ demo: install-app
 
 # Deletes the demo's SQLite database and uploads; the next `make demo` seeds them afresh.
 demo-reset:
-	rm -f instance/pizarra.sqlite3
+	rm -f instance/pizarra.sqlite3 instance/pizarra.sqlite3-wal instance/pizarra.sqlite3-shm
 	rm -rf instance/uploads
 	rm -rf instance/sence-journal
 

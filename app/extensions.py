@@ -101,11 +101,19 @@ def row_copy(kind, values):
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_foreign_keys(dbapi_connection, connection_record):
-    """SQLite ignores foreign keys (and ON DELETE) unless asked, per connection."""
+def _sqlite_settings(dbapi_connection, connection_record):
+    """SQLite ignores foreign keys (and ON DELETE) unless asked, per connection.
+
+    A file database runs in write-ahead-log mode: a commit appends to the -wal file and syncs it once, instead of
+    creating, syncing and deleting a rollback journal (bench/README.md: 0.72 → 0.21 ms a commit, a third of the
+    CPU), and a participant's save no longer blocks the other workers' reads while it commits. `synchronous`
+    stays FULL, so a committed answer survives a power cut as before. The mode is stored in the file; the
+    -wal and -shm files beside it belong to it (make demo-reset deletes them with it)."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
 

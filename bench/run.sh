@@ -24,7 +24,7 @@ cleanup() {
   status=$?
   if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
   if [ -n "$DB_NAME" ]; then "$BIN/python" -m bench.dbctl drop "$BENCH_DATABASE_URL" "$DB_NAME" || true; fi
-  rm -f "$RESULTS/bench.sqlite3" "$RESULTS/cookies.tsv" "$RESULTS/question.tsv" "$RESULTS/answers.tsv" \
+  rm -f "$RESULTS"/bench.sqlite3* "$RESULTS/cookies.tsv" "$RESULTS/question.tsv" "$RESULTS/answers.tsv" \
     "$RESULTS/soak-cookies.tsv"
   exit $status
 }
@@ -36,7 +36,7 @@ if [ -n "${BENCH_DATABASE_URL:-}" ]; then
   DATABASE_URL=$("$BIN/python" -m bench.dbctl create "$BENCH_DATABASE_URL" "$DB_NAME")
   echo "bench: PostgreSQL database $DB_NAME"
 else
-  rm -f "$RESULTS/bench.sqlite3"
+  rm -f "$RESULTS"/bench.sqlite3*
   DATABASE_URL="sqlite:///$RESULTS/bench.sqlite3"
   echo "bench: SQLite database $RESULTS/bench.sqlite3 (set BENCH_DATABASE_URL for PostgreSQL)"
 fi

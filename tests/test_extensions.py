@@ -3,6 +3,7 @@ connection goes back to the pool as an ordinary one, and a write that needs a tr
 
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event, select
@@ -99,3 +100,21 @@ def test_an_overdue_attempt_is_graded_in_a_transaction_of_its_own(client, postgr
     writes = [autocommit for statement, autocommit in sent if statement in {"UPDATE", "INSERT"}]
     assert writes and not any(writes), sent
     assert sent[0][1] is True  # the page started in autocommit
+
+
+def test_a_sqlite_file_commits_through_a_write_ahead_log_and_syncs_every_commit(backend):
+    """WAL: a commit no longer creates and deletes a journal, and readers are not blocked while one commits;
+    synchronous FULL keeps a committed answer through a power cut. Foreign keys stay on."""
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL has its own log")
+    with db.engine.connect() as connection:
+        pragma = {name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+                  for name in ("journal_mode", "synchronous", "foreign_keys")}
+    assert pragma == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1}, pragma
+    database = db.engine.url.database
+    with db.engine.connect() as reader, db.engine.connect() as writer:
+        writer.exec_driver_sql("BEGIN EXCLUSIVE")  # a rollback journal would lock readers out
+        writer.exec_driver_sql("UPDATE users SET full_name = full_name")
+        assert reader.exec_driver_sql("SELECT count(*) FROM users").scalar() >= 0  # not "database is locked"
+        writer.exec_driver_sql("ROLLBACK")
+    assert Path(f"{database}-wal").exists()
