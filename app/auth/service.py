@@ -17,15 +17,15 @@ _USER_ROW_BY_ID = select(*(User.__table__.c[each.name] for each in fields(Signed
 
 
 def signed_in_as_row(view):
-    """Marks a page that only reads the signed-in account (its id, name, RUN and role) and hands it to nothing that
-    writes: on a GET it gets a SignedInUser, a plain row, instead of a User. Pages that change the account or give
-    it to the ORM keep the User."""
+    """Marks a view that only reads the signed-in account (its id, name, RUN and role) and hands it to nothing that
+    writes it: it gets a SignedInUser, a plain row, instead of a User. Views that change the account or give it to
+    the ORM keep the User."""
     view.signed_in_as_row = True
     return view
 
 
 def _row_will_do() -> bool:
-    if not has_request_context() or request.method != "GET":
+    if not has_request_context():
         return False
     return getattr(current_app.view_functions.get(request.endpoint), "signed_in_as_row", False)
 

@@ -39,6 +39,7 @@ from app.evaluations.status import counted_results, participant_status
 from app.extensions import begin_transaction, db, without_transaction
 from app.privacy.trail import record_access
 from app.reports.views import MIMETYPES, _download
+from app.sence.gate import changes_no_sence_session
 from app.timeutil import utcnow
 
 bp = Blueprint("evaluations", __name__)
@@ -392,10 +393,18 @@ def _posted_answers(form: MultiDict) -> dict[int, list[str]]:
 
 
 @bp.post("/cursos/<int:course_id>/evaluaciones/<int:evaluation_id>/intentos/<int:evaluation_attempt_id>/respuestas")
+@signed_in_as_row
+@changes_no_sence_session
 @login_required
 def save(course_id: int, evaluation_id: int, evaluation_attempt_id: int):
-    """Save answers as the participant goes (htmx, on every change), or on Anterior/Siguiente without JS."""
-    course, evaluation, gate, attempt = _own_attempt(course_id, evaluation_id, evaluation_attempt_id)
+    """Save answers as the participant goes (htmx, on every change), or on Anterior/Siguiente without JS. The
+    hottest write: the account, the course with its gate and the attempt are read as plain rows, and the
+    answers written through Core."""
+    course = _participant_course(course_id)
+    attempt = service.own_attempt_on_paper(course.id, evaluation_id, current_user.id, evaluation_attempt_id)
+    if attempt is None:
+        abort(404)
+    gate = courses.gate_for(current_user, course)
     if gate.locked:
         return _locked(course, gate)
     try:

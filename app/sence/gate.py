@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
-from flask import g, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import bindparam, literal, select
 
 from app.courses.access import (
@@ -144,11 +144,25 @@ def _gate_extra() -> EnrollmentExtra:
 ENROLLMENT_EXTRAS["sence_gate"] = _gate_extra
 
 
+def changes_no_sence_session(view):
+    """Marks a POST that changes no SENCE session (the answer save): like a GET, its gate may use the live session
+    read with the participant's course, instead of a statement of its own."""
+    view.changes_no_sence_session = True
+    return view
+
+
+def _changes_no_sence_session() -> bool:
+    if request.method == "GET":
+        return True
+    return getattr(current_app.view_functions.get(request.endpoint), "changes_no_sence_session", False)
+
+
 def gate_read_with_course(user, course_id: int, *, page: bool) -> tuple[bool, LiveSession | None]:
-    """(True, the live session) when this GET read it with the participant's course (no statement of its own).
-    A GET changes no SENCE session, so it is still what gate_session() would find. For a page the latest attempt
-    is kept for the SENCE bar, as live_session_and_latest_attempt() keeps it. (False, None) otherwise."""
-    if not has_request_context() or request.method != "GET":
+    """(True, the live session) when this request read it with the participant's course (no statement of its own).
+    A GET, or a POST marked changes_no_sence_session, changes no SENCE session, so it is still what gate_session()
+    would find. For a page the latest attempt is kept for the SENCE bar, as live_session_and_latest_attempt()
+    keeps it. (False, None) otherwise."""
+    if not has_request_context() or not _changes_no_sence_session():
         return False, None
     values = enrollment_extra(user, course_id, "sence_gate")
     if values is NOT_READ:

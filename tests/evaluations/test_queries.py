@@ -1,6 +1,7 @@
 """What the question page and the answer save send to the database (issue 15): the attempt, its evaluation and
 its answers in one statement, the questions with their options in one more, whatever the number of questions;
-a save adds one UPDATE and reads nothing again after its commit. On SQLite and PostgreSQL alike."""
+a save reads its SENCE gate with the course, adds one UPDATE and reads nothing again after its commit. On SQLite
+and PostgreSQL alike."""
 
 import re
 
@@ -74,6 +75,8 @@ def test_an_answer_save_is_one_update_and_reads_nothing_again_after_its_commit(c
         assert len(_selects_of(statements, "users")) == 1, statements  # not reloaded after the commit
         assert not [s for s in statements if "sic_actions" in s], statements  # the course has no SIC
         assert len(statements) <= TOTAL, statements
+        # the account, the course with its gate, the attempt, its questions, the UPDATE
+        assert len(statements) == 5, statements
         assert stored_answers(attempt_id) == {q1.id: {"options": [option]}}
     db.session.expunge_all()
     with counting(db.engine) as statements:  # an unchanged answer writes nothing

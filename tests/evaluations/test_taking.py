@@ -1,6 +1,7 @@
 """Taking an evaluation through the real routes: the SENCE gate, saving as one goes, submitting once, and every
 refusal (closed, past the time limit, out of attempts, somebody else's attempt) enforced by the server."""
 
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
@@ -270,6 +271,37 @@ def test_the_question_page_reads_the_attempt_in_progress_as_plain_rows(client):
     chosen = str(right_answer(q1)["options"][0])
     client.post(f"{url}/respuestas", data=answers_form(evaluation, {q1.id: chosen}), headers=HTMX)
     db.session.expunge_all()
+    with orm_loads() as loaded, counting(db.engine) as statements:
+        page = client.get(url + "?p=1")
+
+    assert page.status_code == 200 and f'value="{chosen}" checked' in page.get_data(as_text=True)
+    assert len(statements) == 4, statements
+    assert not [each for each in loaded if isinstance(each, EvaluationAttempt | Answer | Evaluation)], loaded
+
+
+def test_the_answer_save_builds_no_orm_object_and_stores_first_and_changed_answers(client):
+    """The account, the course, the attempt and its answers are read as plain rows and the answers written through
+    Core: nothing goes through the ORM's identity map or unit of work."""
+    course, evaluation, _ = setup(client)
+    q1, q2 = evaluation.questions[:2]
+    first, second, other = q1.options[0].id, q1.options[1].id, q2.options[0].id
+    body = answers_form(evaluation, {q1.id: str(second), q2.id: str(other)})
+    one, two = q1.id, q2.id
+    url = start(client, course, evaluation)
+    client.post(f"{url}/respuestas", data=answers_form(evaluation, {one: str(first)}), headers=HTMX)
+    db.session.expunge_all()
+    with orm_loads() as loaded:
+        response = client.post(f"{url}/respuestas", data=body, headers=HTMX)
+
+    assert "Respuestas guardadas a las" in response.get_data(as_text=True)
+    assert loaded == []
+    attempt_id = db.session.query(EvaluationAttempt).one().id
+    assert stored_answers(attempt_id) == {one: {"options": [second]}, two: {"options": [other]}}
+
+
+@contextmanager
+def orm_loads():
+    """The ORM objects loaded from the database meanwhile."""
     loaded = []
 
     def remember(session, instance):
@@ -277,11 +309,6 @@ def test_the_question_page_reads_the_attempt_in_progress_as_plain_rows(client):
 
     event.listen(Session, "loaded_as_persistent", remember)
     try:
-        with counting(db.engine) as statements:
-            page = client.get(url + "?p=1")
+        yield loaded
     finally:
         event.remove(Session, "loaded_as_persistent", remember)
-
-    assert page.status_code == 200 and f'value="{chosen}" checked' in page.get_data(as_text=True)
-    assert len(statements) == 4, statements
-    assert not [each for each in loaded if isinstance(each, EvaluationAttempt | Answer | Evaluation)], loaded

@@ -1,5 +1,6 @@
-"""A participant's GET reads the SENCE gate's live session and latest attempt with the course (one statement);
-anything else, or a gate asked for another moment, reads them afresh."""
+"""A participant's GET, or a POST that changes no SENCE session (the answer save), reads the SENCE gate's live
+session and latest attempt with the course (one statement); any other POST, or a gate asked for another moment,
+reads them afresh."""
 
 from datetime import timedelta
 
@@ -46,6 +47,17 @@ def test_a_post_reads_the_gate_afresh(app, db):
         with counting(db.engine) as statements:
             assert gate_for(user, loaded).sence_session is not None
         assert len(statements) == 1
+
+
+def test_the_answer_save_changes_no_sence_session_and_reads_the_gate_with_the_course(app, db):
+    course, user, session_id = _participant_in_session(db)
+    with app.test_request_context(f"/cursos/{course.id}/evaluaciones/1/intentos/1/respuestas", method="POST"):
+        login_user(user)
+        loaded = viewable_course_or_abort(course.id)
+        with counting(db.engine) as statements:
+            gate = gate_for(user, loaded)
+        assert statements == []
+        assert gate.sence_session.id == session_id and not gate.locked
 
 
 def test_a_gate_for_another_moment_reads_afresh(app, db):
