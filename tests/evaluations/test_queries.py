@@ -112,9 +112,11 @@ def test_an_answer_save_in_a_sic_course_is_still_recorded_as_a_click(client):
     assert (last.user_id, last.course_id, last.evaluation_id) == ids
 
 
-def test_a_first_answer_saved_meanwhile_by_another_request_is_overwritten_by_this_save(client):
+@pytest.mark.parametrize("read", ["own_attempt", "own_attempt_on_paper"])
+def test_a_first_answer_saved_meanwhile_by_another_request_is_overwritten_by_this_save(client, read):
     """Two saves of a first answer race (two tabs): the second INSERT breaks the unique key; the save starts
-    again, finds the other's row and stores its own value over it with the UPDATE."""
+    again, finds the other's row and stores its own value over it with the UPDATE. Whether it was given the
+    EvaluationAttempt (submitting) or the plain AttemptOnPaper (the answer save)."""
     from app.evaluations import service
     from app.evaluations.models import Answer
 
@@ -125,8 +127,8 @@ def test_a_first_answer_saved_meanwhile_by_another_request_is_overwritten_by_thi
     start(client, course, evaluation)
     ids.append(db.session.query(EvaluationAttempt).one().id)
     db.session.expunge_all()
-    attempt = service.own_attempt(*ids)
-    assert attempt.answers == []
+    attempt = getattr(service, read)(*ids)
+    assert not attempt.answers
     with db.engine.begin() as other:  # the other tab's save, committed after this one read the attempt
         other.execute(Answer.__table__.insert().values(attempt_id=ids[3], question_id=qid,
                                                        value={"options": [theirs]}))
