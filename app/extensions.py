@@ -31,9 +31,10 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 def without_transaction(view):
-    """Marks a page whose request needs no transaction: it reads, and each write it makes is one statement that
-    stands alone. On PostgreSQL its statements then run in autocommit, without the BEGIN and ROLLBACK round
-    trips (bench/README.md); before writing several statements that belong together it calls begin_transaction()."""
+    """Marks a view whose request needs no transaction: it reads, and each write it makes is one statement that
+    stands alone. On PostgreSQL its statements then run in autocommit, without the BEGIN and COMMIT or ROLLBACK
+    round trips (bench/README.md); before writing several statements that belong together it calls
+    begin_transaction(). Whatever the method: the answer save (a POST) is marked too."""
     view.without_transaction = True
     return view
 
@@ -42,7 +43,7 @@ def start_without_transaction() -> None:
     """before_request, registered before any other, so the marked page's first statement (the user's load) already
     runs in autocommit. SQLite's driver begins no transaction for a SELECT: there it changes nothing."""
     view = current_app.view_functions.get(request.endpoint)
-    if request.method != "GET" or not getattr(view, "without_transaction", False):
+    if not getattr(view, "without_transaction", False):
         return
     if db.engine.dialect.name == "sqlite" or db.session().in_transaction():
         return
@@ -82,9 +83,10 @@ def commit_statement() -> None:
 def begin_transaction() -> None:
     """In a page marked without_transaction: the rest of the request runs in an ordinary transaction. Ending the
     session's transaction returns its autocommit connection; the next statement takes one with the engine's
-    isolation level (SQLAlchemy resets it on return to the pool). Loaded objects are expired and read again."""
-    g.pop("without_transaction", None)
-    db.session.commit()
+    isolation level (SQLAlchemy resets it on return to the pool). Loaded objects are expired and read again.
+    Anywhere else (an ordinary request, SQLite, a command) the session is in a transaction already: nothing to do."""
+    if g.pop("without_transaction", None):
+        db.session.commit()
 
 
 def sql_constant(value: str):

@@ -13,7 +13,7 @@ from app.evaluations.models import EvaluationAttempt
 from app.extensions import db
 from app.timeutil import utcnow
 from tests.courses.helpers import gated_course, lesson_with, participant_signed_in
-from tests.evaluations.test_taking import setup, start
+from tests.evaluations.test_taking import HTMX, answers_form, setup, start, stored_answers
 from tests.factories import open_session
 
 
@@ -118,3 +118,55 @@ def test_a_sqlite_file_commits_through_a_write_ahead_log_and_syncs_every_commit(
         assert reader.exec_driver_sql("SELECT count(*) FROM users").scalar() >= 0  # not "database is locked"
         writer.exec_driver_sql("ROLLBACK")
     assert Path(f"{database}-wal").exists()
+
+
+def _writes(sent) -> list[bool]:
+    return [autocommit for statement, autocommit in sent if statement in {"UPDATE", "INSERT"}]
+
+
+@pytest.mark.postgres_only
+def test_an_answer_save_of_one_answer_runs_every_statement_in_autocommit(client, postgresql):
+    course, evaluation, _ = setup(client)
+    q1 = evaluation.questions[0]
+    qid, options = q1.id, [o.id for o in q1.options[:2]]
+    url = start(client, course, evaluation)
+    for option in options:  # a first answer (INSERT), then a changed one (UPDATE)
+        body = {"shown": str(qid), f"q{qid}": str(option)}
+        with statements() as sent:
+            assert "Respuestas guardadas" in client.post(f"{url}/respuestas", data=body, headers=HTMX).text
+        assert len(_writes(sent)) == 1 and all(autocommit for _, autocommit in sent), sent
+    assert stored_answers(db.session.query(EvaluationAttempt).one().id) == {qid: {"options": [options[1]]}}
+
+
+@pytest.mark.postgres_only
+def test_an_answer_save_of_several_answers_writes_them_in_one_transaction(client, postgresql):
+    course, evaluation, _ = setup(client, layout="all")
+    q1, q2 = evaluation.questions[:2]
+    chosen = {q1.id: q1.options[0].id, q2.id: q2.options[0].id}
+    body = answers_form(evaluation, {qid: str(option) for qid, option in chosen.items()})
+    url = start(client, course, evaluation)
+    with statements() as sent:
+        client.post(f"{url}/respuestas", data=body, headers=HTMX)
+    assert sent[0][1] is True  # the reads ran in autocommit
+    assert _writes(sent) == [False], sent  # one INSERT of both rows, in a transaction
+    assert stored_answers(db.session.query(EvaluationAttempt).one().id) == {
+        qid: {"options": [option]} for qid, option in chosen.items()}
+
+
+@pytest.mark.postgres_only
+def test_an_answer_save_after_the_deadline_grades_the_attempt_in_a_transaction(client, postgresql):
+    course, evaluation, _ = setup(client, time_limit_minutes=20)
+    q1 = evaluation.questions[0]
+    body = answers_form(evaluation, {q1.id: str(q1.options[0].id)})
+    url = start(client, course, evaluation)
+    attempt = db.session.query(EvaluationAttempt).one()
+    attempt.deadline_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+
+    with statements() as sent:
+        response = client.post(f"{url}/respuestas", data=body, headers=HTMX)
+
+    assert "Se acabó el tiempo" in response.text and response.headers["HX-Redirect"].endswith(url)
+    assert _writes(sent) and not any(_writes(sent)), sent
+    db.session.expire_all()
+    assert db.session.get(EvaluationAttempt, attempt.id).submitted_at is not None

@@ -34,7 +34,7 @@ from app.evaluations.models import (
     Question,
     StatusOverride,
 )
-from app.extensions import db
+from app.extensions import begin_transaction, db
 from app.timeutil import format_chile, utcnow
 
 log = logging.getLogger(__name__)
@@ -492,6 +492,7 @@ def _writable(attempt: EvaluationAttempt | AttemptOnPaper, now: datetime) -> Non
         raise EvaluationError("Esta evaluación ya fue enviada: las respuestas no se pueden cambiar.")
     deadline = effective_deadline(attempt, attempt.evaluation)
     if deadline is not None and now > deadline + GRACE:
+        begin_transaction()  # the attempt and its answers are graded together
         submit(db.session.get(EvaluationAttempt, attempt.id), deadline, late=True)
         db.session.commit()
         raise EvaluationError("Se acabó el tiempo: se envió con las respuestas guardadas hasta entonces.")
@@ -562,6 +563,8 @@ def save_answers(attempt: EvaluationAttempt | AttemptOnPaper, answers: dict[int,
     if not (first or changed):
         return saved
     insert_first, update_changed = _answer_write_statements()
+    if len(first) + len(changed) > 1:
+        begin_transaction()  # stored together; one row stands alone (in autocommit on a page without transaction)
     try:
         connection = db.session.connection()
         if first:

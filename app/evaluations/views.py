@@ -393,6 +393,7 @@ def _posted_answers(form: MultiDict) -> dict[int, list[str]]:
 
 
 @bp.post("/cursos/<int:course_id>/evaluaciones/<int:evaluation_id>/intentos/<int:evaluation_attempt_id>/respuestas")
+@without_transaction
 @signed_in_as_row
 @changes_no_sence_session
 @login_required
