@@ -102,6 +102,17 @@ def row_copy(kind, values):
     return None if values is None or values[0] is None else kind(*values)
 
 
+class RowSlices:
+    """A result row read left to right, a few columns at a time (a statement that reads several things at once)."""
+
+    def __init__(self, row):
+        self.row, self.start = tuple(row), 0
+
+    def take(self, count: int) -> tuple:
+        self.start += count
+        return self.row[self.start - count:self.start]
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_settings(dbapi_connection, connection_record):
     """SQLite ignores foreign keys (and ON DELETE) unless asked, per connection.

@@ -13,7 +13,7 @@ from sqlalchemy import String, and_, bindparam, cast, func, select
 from sqlalchemy.orm import joinedload, lazyload
 
 from app.courses.models import Course, Enrollment, LessonProgress, course_instructors
-from app.extensions import db, row_copy, sql_constant
+from app.extensions import RowSlices, db, row_copy, sql_constant
 
 
 def teaches(user, course_id: int) -> bool:
@@ -208,7 +208,7 @@ def _participant_course_or_404(user, course_id: int, *, plain: bool = False) -> 
         row = db.session.execute(statements["with_enrollment"], params).first()
     if row is None:
         abort(404)
-    values = _Slices(row)
+    values = RowSlices(row)
     course = values.take(len(_COURSE_ROW_COLUMNS) if plain else 1)
     enrollment = row_copy(EnrollmentRow, values.take(len(_ENROLLMENT_COLUMNS)))
     _enrollments()[(user.id, course_id)] = enrollment
@@ -219,17 +219,6 @@ def _participant_course_or_404(user, course_id: int, *, plain: bool = False) -> 
         return _found(course[0])
     parts = {name: row_copy(part.row, values.take(len(part.columns))) for name, part in statements["parts"].items()}
     return _found(CourseRow(*course, parts=parts))
-
-
-class _Slices:
-    """A result row read left to right, a few columns at a time."""
-
-    def __init__(self, row):
-        self.row, self.start = tuple(row), 0
-
-    def take(self, count: int) -> tuple:
-        self.start += count
-        return self.row[self.start - count:self.start]
 
 
 def enrollment_extra(user, course_id: int, name: str):

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask import url_for
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -34,7 +34,7 @@ from app.evaluations.models import (
     Question,
     StatusOverride,
 )
-from app.extensions import begin_transaction, db
+from app.extensions import RowSlices, begin_transaction, db
 from app.timeutil import format_chile, utcnow
 
 log = logging.getLogger(__name__)
@@ -360,57 +360,6 @@ class AnswerOnPaper:
 
 
 @dataclass(frozen=True, slots=True)
-class AttemptOnPaper:
-    """An attempt in progress as its question page shows it and the answer save checks it: plain rows read
-    through Core, not ORM objects (the ORM's load of the attempt, its evaluation and its answers was ~15 % of
-    the page). Submitting, grading an overdue attempt and the result page read the EvaluationAttempt."""
-
-    id: int
-    evaluation_id: int
-    user_id: int
-    number: int
-    deadline_at: datetime | None
-    submitted_at: datetime | None
-    question_order: list
-    option_order: dict
-    evaluation: EvaluationOnPaper
-    answers: tuple[AnswerOnPaper, ...]
-
-    @property
-    def submitted(self) -> bool:
-        return self.submitted_at is not None
-
-
-_ATTEMPT_ON_PAPER_COLUMNS = (EvaluationAttempt.id, EvaluationAttempt.evaluation_id, EvaluationAttempt.user_id,
-                             EvaluationAttempt.number, EvaluationAttempt.deadline_at, EvaluationAttempt.submitted_at,
-                             EvaluationAttempt.question_order, EvaluationAttempt.option_order)
-_EVALUATION_ON_PAPER_COLUMNS = (Evaluation.id, Evaluation.course_id, Evaluation.title, Evaluation.layout,
-                                Evaluation.closes_at)
-_ATTEMPT_ON_PAPER = (
-    select(*_ATTEMPT_ON_PAPER_COLUMNS, *_EVALUATION_ON_PAPER_COLUMNS, Answer.id, Answer.question_id, Answer.value)
-    .join(Evaluation, Evaluation.id == EvaluationAttempt.evaluation_id)
-    .outerjoin(Answer, Answer.attempt_id == EvaluationAttempt.id)
-    .where(EvaluationAttempt.id == bindparam("attempt_id"), EvaluationAttempt.user_id == bindparam("user_id"),
-           EvaluationAttempt.evaluation_id == bindparam("evaluation_id"),
-           Evaluation.course_id == bindparam("course_id"), Evaluation.published.is_(True))
-)
-
-
-def own_attempt_on_paper(course_id: int, evaluation_id: int, user_id: int, attempt_id: int) -> AttemptOnPaper | None:
-    """own_attempt's attempt, with the same checks, as plain rows: one statement, a row an answer."""
-    rows = db.session.connection().execute(_ATTEMPT_ON_PAPER, {
-        "attempt_id": attempt_id, "user_id": user_id, "evaluation_id": evaluation_id, "course_id": course_id,
-    }).all()
-    if not rows:
-        return None
-    attempt_width, evaluation_width = len(_ATTEMPT_ON_PAPER_COLUMNS), len(_EVALUATION_ON_PAPER_COLUMNS)
-    first = rows[0]
-    evaluation = EvaluationOnPaper(*first[attempt_width:attempt_width + evaluation_width])
-    answers = tuple(AnswerOnPaper(*row[-3:]) for row in rows if row[-3] is not None)
-    return AttemptOnPaper(*first[:attempt_width], evaluation=evaluation, answers=answers)
-
-
-@dataclass(frozen=True, slots=True)
 class PaperOption:
     id: int
     text: str
@@ -432,45 +381,107 @@ class PaperQuestion:
     options: tuple[PaperOption, ...]
 
 
-_paper_query = []
+@dataclass(frozen=True, slots=True)
+class AttemptOnPaper:
+    """An attempt in progress as its question page shows it and the answer save checks it: the attempt, its
+    evaluation, its questions in the attempt's order and its answers, read as plain rows in one statement
+    through Core, not ORM objects (the ORM's load was ~15 % of the page, and the questions a round trip of
+    their own). Submitting, grading an overdue attempt and the result page read the EvaluationAttempt."""
+
+    id: int
+    evaluation_id: int
+    user_id: int
+    number: int
+    deadline_at: datetime | None
+    submitted_at: datetime | None
+    question_order: list
+    option_order: dict
+    evaluation: EvaluationOnPaper
+    answers: tuple[AnswerOnPaper, ...]
+    questions: tuple[PaperQuestion, ...]
+
+    @property
+    def submitted(self) -> bool:
+        return self.submitted_at is not None
 
 
-def _paper_statement():
-    if not _paper_query:
-        _paper_query.append(
-            select(Question.id, Question.kind, Question.text, Question.points, Question.expected, Question.tolerance,
-                   Option.id, Option.text, Option.correct)
-            .outerjoin(Option, Option.question_id == Question.id)
-            .where(Question.evaluation_id == bindparam("evaluation_id"))
-            .order_by(Question.position, Question.id, Option.position, Option.id))
-    return _paper_query[0]
+_ATTEMPT_ON_PAPER_COLUMNS = (EvaluationAttempt.id, EvaluationAttempt.evaluation_id, EvaluationAttempt.user_id,
+                             EvaluationAttempt.number, EvaluationAttempt.deadline_at, EvaluationAttempt.submitted_at,
+                             EvaluationAttempt.question_order, EvaluationAttempt.option_order)
+_EVALUATION_ON_PAPER_COLUMNS = (Evaluation.id, Evaluation.course_id, Evaluation.title, Evaluation.layout,
+                                Evaluation.closes_at)
+_QUESTION_COLUMNS = (Question.id, Question.kind, Question.text, Question.points, Question.expected,
+                     Question.tolerance)
+_OPTION_COLUMNS = (Option.id, Option.text, Option.correct)
+_PAPER_ORDER = (Question.position, Question.id, Option.position, Option.id)
+_ATTEMPT_ON_PAPER = (
+    select(*_ATTEMPT_ON_PAPER_COLUMNS, *_EVALUATION_ON_PAPER_COLUMNS, *_QUESTION_COLUMNS, *_OPTION_COLUMNS,
+           Answer.id, Answer.value)
+    .join(Evaluation, Evaluation.id == EvaluationAttempt.evaluation_id)
+    .outerjoin(Question, Question.evaluation_id == Evaluation.id)
+    .outerjoin(Option, Option.question_id == Question.id)
+    .outerjoin(Answer, and_(Answer.attempt_id == EvaluationAttempt.id, Answer.question_id == Question.id))
+    .where(EvaluationAttempt.id == bindparam("attempt_id"), EvaluationAttempt.user_id == bindparam("user_id"),
+           EvaluationAttempt.evaluation_id == bindparam("evaluation_id"),
+           Evaluation.course_id == bindparam("course_id"), Evaluation.published.is_(True))
+    .order_by(*_PAPER_ORDER)
+)
+_PAPER = (select(*_QUESTION_COLUMNS, *_OPTION_COLUMNS).outerjoin(Option, Option.question_id == Question.id)
+          .where(Question.evaluation_id == bindparam("evaluation_id")).order_by(*_PAPER_ORDER))
 
 
-def paper(attempt: EvaluationAttempt) -> list[PaperQuestion]:
+def own_attempt_on_paper(course_id: int, evaluation_id: int, user_id: int, attempt_id: int) -> AttemptOnPaper | None:
+    """own_attempt's attempt, with the same checks, and its questions and answers as plain rows: one statement,
+    a row an option (or a question without options), each with the attempt's answer to its question."""
+    rows = db.session.connection().execute(_ATTEMPT_ON_PAPER, {
+        "attempt_id": attempt_id, "user_id": user_id, "evaluation_id": evaluation_id, "course_id": course_id,
+    }).all()
+    if not rows:
+        return None
+    values = RowSlices(rows[0])
+    attempt, evaluation = values.take(len(_ATTEMPT_ON_PAPER_COLUMNS)), values.take(len(_EVALUATION_ON_PAPER_COLUMNS))
+    question_order, option_order = attempt[6:8]
+    paper_rows = [row[values.start:-2] for row in rows]
+    answers = {row[values.start]: AnswerOnPaper(row[-2], row[values.start], row[-1])
+               for row in rows if row[-2] is not None}  # the answer's columns repeat on each of its options' rows
+    return AttemptOnPaper(*attempt, evaluation=EvaluationOnPaper(*evaluation), answers=tuple(answers.values()),
+                          questions=tuple(_in_attempt_order(paper_rows, question_order, option_order)))
+
+
+def paper(attempt: EvaluationAttempt | AttemptOnPaper) -> list[PaperQuestion]:
     """The attempt's questions in its order, each with its options in its order (as ordered_questions and
-    ordered_options give them): one statement through Core, a row an option, no ORM objects (the question page
-    and the answer save read them on every request; the ORM's execution of the same select costs 1.5 to 2.4
-    times Core's: 174-200 against 74-113 µs on SQLite)."""
-    rows: dict[int, tuple] = {}
+    ordered_options give them), as plain rows. An AttemptOnPaper read them with itself; for an EvaluationAttempt
+    one statement through Core (the ORM's execution of the same select costs 1.5 to 2.4 times Core's)."""
+    if isinstance(attempt, AttemptOnPaper):
+        return list(attempt.questions)
+    rows = db.session.connection().execute(_PAPER, {"evaluation_id": attempt.evaluation_id}).all()
+    return _in_attempt_order(rows, attempt.question_order, attempt.option_order)
+
+
+def _in_attempt_order(rows, question_order: list, option_order: dict | None) -> list[PaperQuestion]:
+    """PaperQuestions from rows of _QUESTION_COLUMNS + _OPTION_COLUMNS (in the evaluation's order), in the
+    attempt's order of questions and of each question's options."""
+    questions: dict[int, tuple] = {}
     options: dict[int, list[PaperOption]] = {}
-    for qid, kind, text_, points, expected, tolerance, oid, otext, correct in db.session.connection().execute(
-            _paper_statement(), {"evaluation_id": attempt.evaluation_id}):
-        if qid not in rows:
-            rows[qid], options[qid] = (qid, kind, text_, points, expected, tolerance), []
+    for qid, kind, text_, points, expected, tolerance, oid, otext, correct in rows:
+        if qid is None:  # an evaluation without questions
+            continue
+        if qid not in questions:
+            questions[qid], options[qid] = (qid, kind, text_, points, expected, tolerance), []
         if oid is not None:
             options[qid].append(PaperOption(oid, otext, correct))
-    order = attempt.option_order or {}
-    questions = []
-    for qid in attempt.question_order:
-        if qid not in rows:
+    order = option_order or {}
+    ordered = []
+    for qid in question_order:
+        if qid not in questions:
             continue
         listed = options[qid]
         wanted = order.get(str(qid))
         if wanted:
             by_id = {o.id: o for o in listed}
             listed = [by_id[i] for i in wanted if i in by_id]
-        questions.append(PaperQuestion(*rows[qid], tuple(listed)))
-    return questions
+        ordered.append(PaperQuestion(*questions[qid], tuple(listed)))
+    return ordered
 
 
 def ordered_questions(attempt: EvaluationAttempt) -> list[Question]:
