@@ -64,7 +64,8 @@ def _empty_tables() -> None:
 def _forget_cached_user(sender, **extra):
     """The test client reuses the test's app context, so `g` (and Flask-Login's cached user) would outlive a
     request; a real server starts each request without it (e.g. SENCE's cookie-less callbacks)."""
-    for name in ("_login_user", "_enrollments", "_enrollment_extras", "_courses", "_latest_attempts", "csrf_token"):
+    for name in ("_login_user", "_enrollments", "_enrollment_extras", "_courses", "_course_rows", "_latest_attempts",
+                 "csrf_token"):
         g.pop(name, None)
 
 

@@ -1,5 +1,6 @@
 """Sign-in and account rules, free of `request`."""
 
+from collections.abc import Callable
 from dataclasses import fields
 
 from flask import current_app, has_request_context, request
@@ -12,8 +13,15 @@ from app.extensions import db, row_copy
 
 # Every request: built once.
 _USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
-_USER_ROW_BY_ID = select(*(User.__table__.c[each.name] for each in fields(SignedInUser))).where(
-    User.__table__.c.id == bindparam("user_id"))
+_USER_ROW_COLUMNS = tuple(User.__table__.c[each.name] for each in fields(SignedInUser))
+_USER_ROW_BY_ID = select(*_USER_ROW_COLUMNS).where(User.__table__.c.id == bindparam("user_id"))
+
+# Higher layers that read a row of their own on most plain-row requests (a participant's course) register a reader
+# here: reader(user_id, account_columns) returns the account's columns read in one statement with their own, which
+# it keeps for later in the request, or NOTHING_TO_ADD when it has nothing to read for this request. On PostgreSQL
+# the account's statement of its own was a round trip of every page (bench/README.md).
+ACCOUNT_ROW_READERS: list[Callable[[int, tuple], object]] = []
+NOTHING_TO_ADD = object()
 
 
 def signed_in_as_row(view):
@@ -36,8 +44,7 @@ def load_user(user_id: str) -> User | SignedInUser | None:
     ident, _, version = (user_id or "").partition(":")
     try:
         if _row_will_do():
-            user = row_copy(SignedInUser, db.session.connection().execute(
-                _USER_ROW_BY_ID, {"user_id": int(ident)}).first())
+            user = row_copy(SignedInUser, _account_row(int(ident)))
         else:
             user = db.session.execute(_USER_BY_ID, {"user_id": int(ident)}).scalar_one_or_none()
         version_number = int(version)
@@ -46,6 +53,15 @@ def load_user(user_id: str) -> User | SignedInUser | None:
     if user is None or not user.active or version_number != (user.session_version or 0):
         return None
     return user
+
+
+def _account_row(user_id: int):
+    """The account's columns (_USER_ROW_COLUMNS), with what a registered reader reads with them, or alone."""
+    for read in ACCOUNT_ROW_READERS:
+        row = read(user_id, _USER_ROW_COLUMNS)
+        if row is not NOTHING_TO_ADD:
+            return row
+    return db.session.connection().execute(_USER_ROW_BY_ID, {"user_id": user_id}).first()
 
 
 def identifier_key(identifier: str) -> str:

@@ -7,11 +7,12 @@ from datetime import date
 from decimal import Decimal
 from functools import cached_property
 
-from flask import abort, g, has_request_context
+from flask import abort, g, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import String, and_, bindparam, cast, func, select
 from sqlalchemy.orm import joinedload, lazyload
 
+from app.auth.service import ACCOUNT_ROW_READERS, NOTHING_TO_ADD
 from app.courses.models import Course, Enrollment, LessonProgress, course_instructors
 from app.extensions import RowSlices, db, row_copy, sql_constant
 
@@ -152,17 +153,27 @@ NOT_READ = object()  # enrollment_extra(): this request did not read the enrollm
 _resolved: dict = {}
 
 
-def _with_enrollment(course_columns: tuple, extras: dict[str, EnrollmentExtra], parts: dict[str, CoursePart]):
-    statement = select(*course_columns, *_ENROLLMENT_COLUMNS,
+def _with_enrollment(course_columns: tuple, extras: dict[str, EnrollmentExtra], parts: dict[str, CoursePart],
+                     account_columns: tuple = ()):
+    """The course with the user's enrollment, extras and parts; with `account_columns` (the users table's), the
+    account first, and the course outer-joined to it (NULL when there is no such course)."""
+    statement = select(*account_columns, *course_columns, *_ENROLLMENT_COLUMNS,
                        *(column for extra in extras.values() for column in extra.columns),
                        *(column for part in parts.values() for column in part.columns))
-    statement = statement.select_from(Course).outerjoin(
+    if account_columns:
+        users = account_columns[0].table
+        statement = statement.select_from(users).outerjoin(Course, Course.id == bindparam("course_id"))
+    else:
+        statement = statement.select_from(Course)
+    statement = statement.outerjoin(
         Enrollment, and_(Enrollment.course_id == Course.id, Enrollment.user_id == bindparam("user_id")))
     for extra in extras.values():
         for target, onclause in extra.joins:
             statement = statement.outerjoin(target, onclause)
     for part in parts.values():
         statement = statement.outerjoin(part.model, part.model.course_id == Course.id)
+    if account_columns:
+        return statement.where(account_columns[0].table.c.id == bindparam("user_id"))
     return statement.where(Course.id == bindparam("course_id"))
 
 
@@ -175,7 +186,7 @@ def _course_statements() -> dict:
         options = [option() if callable(option) else option for option in COURSE_LOAD_OPTIONS]
         extras = {name: make() for name, make in ENROLLMENT_EXTRAS.items()}
         parts = {name: make() for name, make in COURSE_PARTS.items()}
-        _resolved.update(registered=registered, extras=extras, parts=parts,
+        _resolved.update(registered=registered, extras=extras, parts=parts, row_with_account=None,
                          course=select(Course).options(*options).where(Course.id == bindparam("course_id")),
                          with_enrollment=_with_enrollment((Course,), extras, {}).options(*options),
                          row_with_enrollment=_with_enrollment(_COURSE_ROW_COLUMNS, extras, parts))
@@ -194,19 +205,52 @@ def course_or_404(course_id: int) -> Course:
     return _found(db.session.execute(_course_statements()["course"], {"course_id": course_id}).scalar_one_or_none())
 
 
+def _course_params(statements: dict, course_id: int, user_id: int) -> dict:
+    params = {"course_id": course_id, "user_id": user_id}
+    for extra in statements["extras"].values():
+        params.update(extra.params() if extra.params else {})
+    return params
+
+
+def _course_with_account(user_id: int, account_columns: tuple):
+    """ACCOUNT_ROW_READERS: a request to a course's page (a course_id in its URL) that reads the account as a row
+    reads the participant's course row in the same statement, kept for _participant_course_or_404. Staff's pages
+    read their ORM Course and leave it unused."""
+    course_id = (request.view_args or {}).get("course_id") if has_request_context() else None
+    if type(course_id) is not int:
+        return NOTHING_TO_ADD
+    statements = _course_statements()
+    if statements["row_with_account"] is None:
+        statements["row_with_account"] = _with_enrollment(_COURSE_ROW_COLUMNS, statements["extras"],
+                                                          statements["parts"], account_columns)
+    row = db.session.connection().execute(statements["row_with_account"],
+                                          _course_params(statements, course_id, user_id)).first()
+    if row is None:  # no such account
+        return None
+    _course_rows()[(user_id, course_id)] = row[len(account_columns):]
+    return row[:len(account_columns)]
+
+
+ACCOUNT_ROW_READERS.append(_course_with_account)
+
+
+def _course_rows() -> dict:
+    return g.setdefault("_course_rows", {})
+
+
 def _participant_course_or_404(user, course_id: int, *, plain: bool = False) -> Course | CourseRow:
     """The course and the participant's enrollment in one query (the enrollment is kept for enrollment_of); with
-    `plain`, the course as a CourseRow, read through Core."""
+    `plain`, the course as a CourseRow, read through Core, or taken from the account's statement if it read it."""
     statements = _course_statements()
     extras: dict[str, EnrollmentExtra] = statements["extras"]
-    params = {"course_id": course_id, "user_id": user.id}
-    for extra in extras.values():
-        params.update(extra.params() if extra.params else {})
-    if plain:
-        row = db.session.connection().execute(statements["row_with_enrollment"], params).first()
-    else:
-        row = db.session.execute(statements["with_enrollment"], params).first()
-    if row is None:
+    row = _course_rows().pop((user.id, course_id), NOT_READ) if plain and has_request_context() else NOT_READ
+    if row is NOT_READ:
+        params = _course_params(statements, course_id, user.id)
+        if plain:
+            row = db.session.connection().execute(statements["row_with_enrollment"], params).first()
+        else:
+            row = db.session.execute(statements["with_enrollment"], params).first()
+    if row is None or row[0] is None:
         abort(404)
     values = RowSlices(row)
     course = values.take(len(_COURSE_ROW_COLUMNS) if plain else 1)

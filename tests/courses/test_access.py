@@ -7,6 +7,7 @@ from flask_login import login_user
 from sqlalchemy import func, select
 from werkzeug.exceptions import Forbidden, NotFound
 
+from app.auth.service import ACCOUNT_ROW_READERS, NOTHING_TO_ADD, load_user
 from app.courses.access import (
     ENROLLMENT_EXTRAS,
     NOT_READ,
@@ -120,3 +121,37 @@ def test_the_plain_course_keeps_the_access_rules(app, db):
     with app.test_request_context(f"/cursos/{course.id}"):
         login_user(admin)  # staff pages link to editing and tabs: they keep the ORM course
         assert isinstance(viewable_course_for_page(course.id), Course)
+
+
+def test_a_course_page_reads_the_participants_course_with_the_account_in_one_statement(app, db):
+    course, user = _participant_with_two_lessons(db)
+    ident, title = user.get_id(), course.title
+    with app.test_request_context(f"/cursos/{course.id}"):
+        with counting(db.engine) as statements:
+            account = load_user(ident)
+            login_user(account)
+            row = viewable_course_for_page(course.id)
+            enrollment = enrollment_of(account, course.id)
+        assert len(statements) == 1 and "FROM users LEFT OUTER JOIN courses" in statements[0], statements
+        assert (account.id, row.id, row.title, enrollment.id is not None) == (user.id, course.id, title, True)
+
+
+def test_the_course_read_with_the_account_keeps_the_access_rules(app, db):
+    course, _ = _participant_with_two_lessons(db)
+    stranger = make_user()
+    with app.test_request_context(f"/cursos/{course.id}"):
+        login_user(load_user(stranger.get_id()))
+        with pytest.raises(Forbidden):
+            viewable_course_for_page(course.id)
+    with app.test_request_context(f"/cursos/{course.id + 1000}"):
+        login_user(load_user(stranger.get_id()))  # the account is read even where the course does not exist
+        with pytest.raises(NotFound):
+            viewable_course_for_page(course.id + 1000)
+
+
+def test_a_request_without_a_course_in_its_url_reads_the_account_alone(app, db):
+    _, user = _participant_with_two_lessons(db)
+    reader, user_id = ACCOUNT_ROW_READERS[0], user.id
+    with app.test_request_context("/cuenta"), counting(db.engine) as statements:
+        assert reader(user_id, ()) is NOTHING_TO_ADD
+    assert statements == []

@@ -264,7 +264,7 @@ def test_the_attempt_shows_the_sence_bar_with_time_left_and_the_close_button(cli
 
 def test_the_question_page_reads_the_attempt_in_progress_as_plain_rows(client):
     """The attempt, its evaluation, its questions and its answers come in one statement and build no ORM object
-    (the page's statements: the account, the course with the gate, the attempt)."""
+    (the page's statements: the account with the course and its gate, the attempt)."""
     course, evaluation, _ = setup(client)
     url = start(client, course, evaluation)
     q1 = evaluation.questions[0]
@@ -275,7 +275,7 @@ def test_the_question_page_reads_the_attempt_in_progress_as_plain_rows(client):
         page = client.get(url + "?p=1")
 
     assert page.status_code == 200 and f'value="{chosen}" checked' in page.get_data(as_text=True)
-    assert len(statements) == 3, statements
+    assert len(statements) == 2, statements
     assert not [each for each in loaded if isinstance(each, EvaluationAttempt | Answer | Evaluation)], loaded
 
 
