@@ -332,6 +332,16 @@ def _own_attempt(course_id: int, evaluation_id: int, evaluation_attempt_id: int)
     return course, attempt.evaluation, courses.gate_for(current_user, course), attempt
 
 
+def _own_attempt_on_paper(course_id: int, evaluation_id: int, evaluation_attempt_id: int):
+    """_own_attempt's checks, with the course and the attempt in progress as plain rows (the question page, the
+    answer save); the caller asks for the gate it needs."""
+    course = _participant_course(course_id)
+    attempt = service.own_attempt_on_paper(course.id, evaluation_id, current_user.id, evaluation_attempt_id)
+    if attempt is None:
+        abort(404)
+    return course, attempt
+
+
 def _page_number(attempt, questions) -> int:
     """One question per screen: ?p=1..n, and n+1 for the review before sending."""
     raw = request.args.get("p", "")
@@ -346,11 +356,8 @@ def _page_number(attempt, questions) -> int:
 def attempt(course_id: int, evaluation_id: int, evaluation_attempt_id: int):
     """The question page reads the attempt in progress as plain rows; an overdue attempt is graded, and a submitted
     one shown, from the EvaluationAttempt. The gate reads the latest SENCE attempt with the course (the bar)."""
-    course = _participant_course(course_id)
+    course, attempt = _own_attempt_on_paper(course_id, evaluation_id, evaluation_attempt_id)
     ids = (course.id, evaluation_id, current_user.id, evaluation_attempt_id)
-    attempt = service.own_attempt_on_paper(*ids)
-    if attempt is None:
-        abort(404)
     gate = courses.gate_for(current_user, course, page=True)
     if gate.locked:
         return _locked(course, gate)
@@ -401,10 +408,7 @@ def save(course_id: int, evaluation_id: int, evaluation_attempt_id: int):
     """Save answers as the participant goes (htmx, on every change), or on Anterior/Siguiente without JS. The
     hottest write: the account, the course with its gate and the attempt are read as plain rows, and the
     answers written through Core."""
-    course = _participant_course(course_id)
-    attempt = service.own_attempt_on_paper(course.id, evaluation_id, current_user.id, evaluation_attempt_id)
-    if attempt is None:
-        abort(404)
+    course, attempt = _own_attempt_on_paper(course_id, evaluation_id, evaluation_attempt_id)
     gate = courses.gate_for(current_user, course)
     if gate.locked:
         return _locked(course, gate)

@@ -1,19 +1,15 @@
 """Taking an evaluation through the real routes: the SENCE gate, saving as one goes, submitting once, and every
 refusal (closed, past the time limit, out of attempts, somebody else's attempt) enforced by the server."""
 
-from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
-
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 from app.evaluations.models import Answer, Evaluation, EvaluationAttempt
 from app.extensions import db
 from app.timeutil import utcnow
 from tests.evaluations.helpers import make_evaluation, right_answer, take, wrong_answer
 from tests.factories import enroll, login, make_course, make_user, open_session
-from tests.queries import counting
+from tests.queries import counting, orm_loads
 
 HTMX = {"HX-Request": "true"}
 QUIZ = [("single", 2, [("Lima", False), ("Santiago", True)]), ("truefalse", 1, [("Verdadero", True), ("Falso", False)]),
@@ -297,18 +293,3 @@ def test_the_answer_save_builds_no_orm_object_and_stores_first_and_changed_answe
     assert loaded == []
     attempt_id = db.session.query(EvaluationAttempt).one().id
     assert stored_answers(attempt_id) == {one: {"options": [second]}, two: {"options": [other]}}
-
-
-@contextmanager
-def orm_loads():
-    """The ORM objects loaded from the database meanwhile."""
-    loaded = []
-
-    def remember(session, instance):
-        loaded.append(instance)
-
-    event.listen(Session, "loaded_as_persistent", remember)
-    try:
-        yield loaded
-    finally:
-        event.remove(Session, "loaded_as_persistent", remember)
