@@ -244,15 +244,17 @@ class Runner:
     def __init__(self, args, paths: dict):
         self.args, self.paths = args, paths
         self.load = loadgen.Load(seconds=args.seconds, warmup=args.warmup)
+        # the endpoints side by side: the same seconds each, in rounds (their warmup is the rounds before)
+        self.round_load = loadgen.Load(seconds=max(1, args.seconds // args.rounds), warmup=1)
         self.cookies_file = Path(args.results) / "cookies.tsv"
         self.files: dict[str, Path] = {}  # per-endpoint entry files (the evaluation's pages)
 
-    def measure(self, name: str, label: str) -> dict:
-        path = self.paths[name]
+    def measure(self, name: str, label: str, load: loadgen.Load | None = None) -> dict:
+        path, load = self.paths[name], load or self.load
         signed_in = name not in ("healthz", "signin")
-        print(f"measuring {label}: GET {path} for {self.load.seconds} s ...", flush=True)
+        print(f"measuring {label}: GET {path} for {load.seconds} s ...", flush=True)
         cookies = self.files.get(name, self.cookies_file) if signed_in else None
-        result = loadgen.measure(self.args.base_url, path, self.load, cookies, hx=self._hx(name),
+        result = loadgen.measure(self.args.base_url, path, load, cookies, hx=self._hx(name),
                                  server_pid=self.args.server_pid, method=report.METHODS.get(name, "GET"))
         print(f"  {result['rps']:.0f} req/s, p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
               f"non-2xx {result['non2xx']}", flush=True)
@@ -268,6 +270,14 @@ class Runner:
             (path, None if name in ("healthz", "signin") else self.files.get(name, self.cookies_file),
              self._hx(name), report.METHODS.get(name, "GET"))
             for name, path in self.paths.items() if name in report.ORDER], seconds=max(self.load.warmup, 1))
+
+    def side_by_side(self, names: list[str]) -> dict:
+        """Every endpoint in each of --rounds rounds, /healthz first: each page is compared with the /healthz of
+        its own round (report.combine_rounds), since this machine's speed drifts within minutes."""
+        rounds = self.args.rounds
+        measured = [{name: self.measure(name, f"{report.LABELS[name]}, round {number}/{rounds}", self.round_load)
+                     for name in names} for number in range(1, rounds + 1)]
+        return report.combine_rounds(measured)
 
     def timers(self, participants: str) -> dict:
         return {name: self.measure(name, f"{report.LABELS[name]}, {participants} participants")
@@ -301,7 +311,8 @@ def run(args) -> int:
                "server": "gunicorn, 2 sync workers, PIZARRA_ENV=production", "seed": {}, "notes": []}
     paths, people = prepare(app, results, password_hash)
     runner = Runner(args, paths)
-    results.update(paths=paths, load=vars(runner.load).copy())
+    results.update(paths=paths, load={**vars(runner.load), "rounds": args.rounds,
+                                      "seconds_per_round": runner.round_load.seconds})
     if "stand-in" in paths["timer_endpoint"]:
         results["notes"].append(f"timer poll measured on {paths['timer_endpoint']}")
     client.wait_until_up(paths["healthz"])
@@ -316,7 +327,7 @@ def run(args) -> int:
     scale = {"runs": {"200": runner.timers("200")}}
     with app.app_context():
         results["seed"]["2000"] = grow(SIZES[1], password_hash)
-    endpoints = {name: runner.measure(name, report.LABELS[name]) for name in report.ORDER if name in paths}
+    endpoints = runner.side_by_side([name for name in report.ORDER if name in paths])
     print("cold page loads in Chromium ...", flush=True)
     sample = people[0]
     weight = pageweight.measure_pages(args.base_url, [
@@ -362,6 +373,8 @@ def main(argv: list[str]) -> int:
     run_parser.add_argument("--results", default="bench/results")
     run_parser.add_argument("--seconds", type=int, default=int(os.environ.get("BENCH_SECONDS", "15")))
     run_parser.add_argument("--warmup", type=int, default=int(os.environ.get("BENCH_WARMUP", "3")))
+    run_parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "3")),
+                            help="the endpoints side by side are measured in this many rounds of --seconds/rounds")
     args = parser.parse_args(argv)
     return schema() if args.command == "schema" else run(args)
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from statistics import median
 
 from sqlalchemy import text
 
@@ -73,8 +74,47 @@ def _version(command: list[str]) -> str:
 
 
 def ratios(endpoints: dict) -> dict:
+    """Each endpoint's throughput as a share of /healthz's: measured in rounds, the median of its rounds' shares."""
     base = endpoints["healthz"]["rps"]
-    return {name: result["rps"] / base for name, result in endpoints.items()}
+    return {name: result.get("ratio", result["rps"] / base) for name, result in endpoints.items()}
+
+
+def combine_rounds(rounds: list[dict]) -> dict:
+    """One result per endpoint from its rounds (each round: every endpoint once, /healthz first).
+
+    This machine's speed drifts by up to 40 % within minutes (bench/README.md), so an endpoint is compared with
+    the /healthz of its own round and the median of those shares is its ratio; its CPU per request is the median
+    of its rounds too, and so are its latency percentiles (separate runs' percentiles cannot be merged; every
+    round's are kept and printed). Throughput is over all rounds, max latency the worst round's."""
+    combined = {}
+    for name in rounds[0]:
+        runs = [measured[name] for measured in rounds]
+        seconds = sum(run["requests"] / run["rps"] for run in runs if run["rps"])
+        cpu = [run["server_cpu_ms_per_request"] for run in runs]
+        shares = [run["rps"] / measured["healthz"]["rps"] for run, measured in zip(runs, rounds, strict=True)]
+        combined[name] = {
+            **runs[0],
+            "requests": sum(run["requests"] for run in runs),
+            "rps": sum(run["requests"] for run in runs) / seconds if seconds else 0.0,
+            "p50_ms": median(run["p50_ms"] for run in runs),
+            "p90_ms": median(run["p90_ms"] for run in runs),
+            "p99_ms": median(run["p99_ms"] for run in runs),
+            "max_ms": max(run["max_ms"] for run in runs),
+            "non2xx": sum(run["non2xx"] for run in runs),
+            "non2xx_sample": next((run["non2xx_sample"] for run in runs if run["non2xx_sample"]), ""),
+            "socket_errors": {kind: sum(run["socket_errors"][kind] for run in runs)
+                              for kind in runs[0]["socket_errors"]},
+            "server_cpu_ms_per_request": None if None in cpu else median(cpu),
+            "ratio": median(shares),
+            "rounds": [{"rps": run["rps"], "ratio": share, "p99_ms": run["p99_ms"],
+                        "server_cpu_ms_per_request": run["server_cpu_ms_per_request"]}
+                       for run, share in zip(runs, shares, strict=True)],
+        }
+        for field in ("kb_per_response", "wrk_cpu_percent", "server_cpu_percent", "database_cpu_percent",
+                      "other_cpu_percent"):
+            values = [run[field] for run in runs]
+            combined[name][field] = None if None in values else sum(values) / len(values)
+    return combined
 
 
 def targets(endpoints: dict, page_weight: dict, scale: dict) -> list[dict]:
@@ -135,10 +175,22 @@ def print_table(endpoints: dict, labels: dict | None = None) -> None:
         print(f"{labels[name]:<32}{e['rps']:>7.0f}{e['p50_ms']:>8.1f}{e['p99_ms']:>8.1f}{e['non2xx']:>8}"
               f"{r[name]:>10.0%} {e['server_cpu_ms_per_request'] or 0:>10.2f}{e['server_cpu_percent'] or 0:>7.0f}%"
               f"{e['wrk_cpu_percent']:>5.0f}%{e['database_cpu_percent']:>5.0f}%{e['other_cpu_percent']:>6.0f}%")
+    _print_rounds(endpoints, labels)
     noisy = [labels[n] for n in ORDER if n in endpoints and endpoints[n]["other_cpu_percent"] > NOISY]
     if noisy:
         print(f"WARNING: other processes used more than {NOISY} % of a core during: {', '.join(noisy)}; "
               "those figures are depressed by contention (CPU ms/req is the steadier figure).")
+
+
+def _print_rounds(endpoints: dict, labels: dict) -> None:
+    measured = [name for name in ORDER if name in endpoints and len(endpoints[name].get("rounds", [])) > 1]
+    if not measured:
+        return
+    print("by round (share of that round's /healthz, CPU ms/req, p99 ms); the table gives the medians:")
+    for name in measured:
+        rounds = "   ".join(f"{run['ratio']:.0%} {run['server_cpu_ms_per_request'] or 0:.2f} {run['p99_ms']:.0f}"
+                           for run in endpoints[name]["rounds"])
+        print(f"  {labels[name]:<30}{rounds}")
 
 
 def print_page_weight(page_weight: dict) -> None:

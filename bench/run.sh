@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: Pizarra under gunicorn (2 workers) on a fresh database, measured with wrk and Chromium.
 # PostgreSQL when BENCH_DATABASE_URL names a server (a database of its own is created there and dropped),
-# else a SQLite file under bench/results/. BENCH_SECONDS (15) per measurement, BENCH_WARMUP (3), BENCH_PORT.
+# else a SQLite file under bench/results/. BENCH_SECONDS (15) per measurement, BENCH_WARMUP (3), BENCH_PORT;
+# the endpoints side by side are measured in BENCH_ROUNDS (3) rounds of BENCH_SECONDS / BENCH_ROUNDS each.
 # Everything runs on 127.0.0.1 and is bounded in time; the trap stops the server and removes the database.
 # `bench/run.sh soak` (make soak) runs the capacity soak (bench/soak.py) on the same server instead.
 set -euo pipefail
