@@ -53,6 +53,24 @@ class Pizarra(Flask):
     def _built_urls(self) -> dict:
         return {}
 
+    MAX_REMEMBERED_FUNCTIONS = 1024
+
+    def ensure_sync(self, func):
+        """Flask asks this of the view and of every request hook on every request (about fourteen
+        `inspect.iscoroutinefunction` calls a page, ~5 % of the timer poll); whether a function is a coroutine does
+        not change, so it is asked once per function. Bounded: after_this_request can hand in a new closure each
+        time."""
+        known = self._sync_functions.get(func)
+        if known is None:
+            if len(self._sync_functions) >= self.MAX_REMEMBERED_FUNCTIONS:
+                self._sync_functions.clear()
+            known = self._sync_functions[func] = super().ensure_sync(func)
+        return known
+
+    @cached_property
+    def _sync_functions(self) -> dict:
+        return {}
+
 
 def create_app(overrides: dict | None = None) -> Flask:
     app = Pizarra(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=True)

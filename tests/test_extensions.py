@@ -170,3 +170,24 @@ def test_an_answer_save_after_the_deadline_grades_the_attempt_in_a_transaction(c
     assert _writes(sent) and not any(_writes(sent)), sent
     db.session.expire_all()
     assert db.session.get(EvaluationAttempt, attempt.id).submitted_at is not None
+
+
+@pytest.mark.postgres_only
+def test_a_postgresql_cursor_describes_its_columns_only_when_read(app, postgresql):
+    """psycopg builds a Column per column whenever description is read; SQLAlchemy reads it after every statement
+    but, for a statement it has run before, only asks whether it is there."""
+    from app.extensions import DescriptionOnDemandCursor
+
+    cursor = db.session.connection().connection.dbapi_connection.cursor()
+    assert isinstance(cursor, DescriptionOnDemandCursor)
+    cursor.execute("SELECT 1 AS one, now() AS at")
+    description = cursor.description
+    assert description._columns is None and len(description) == 2
+    assert [(column.name, column.type_code) for column in description] == [("one", 23), ("at", 1184)]
+    assert description[-1].name == "at" and [c.name for c in description[-1:]] == ["at"]
+    cursor.execute("SELECT")
+    assert cursor.description == []
+    cursor.execute("SET LOCAL statement_timeout = 0")
+    assert cursor.description is None
+    for _ in range(3):  # a new statement, then the cached one: both get their keys
+        assert db.session.execute(select(Enrollment.id, Enrollment.user_id).limit(0)).keys() == ["id", "user_id"]
