@@ -280,12 +280,10 @@ class Runner:
         return report.combine_rounds(measured)
 
     def timers(self, participants: str) -> dict:
+        """The timer polls, after a /healthz of their own: the two sizes are measured minutes apart, and the
+        scale comparison relates each poll to the /healthz beside it (report.scale_differences)."""
         return {name: self.measure(name, f"{report.LABELS[name]}, {participants} participants")
-                for name in report.TIMERS if name in self.paths}
-
-
-def _cpu(run: dict) -> float:
-    return run["server_cpu_ms_per_request"] or float("nan")
+                for name in ("healthz", *report.TIMERS) if name in self.paths}
 
 
 def prepare(app, results: dict, password_hash: str) -> tuple[dict, list[dict]]:
@@ -337,12 +335,7 @@ def run(args) -> int:
     with app.app_context():
         results["seed"]["20000"] = grow(SIZES[2], password_hash)
     scale["runs"]["20000"] = runner.timers("20,000")
-    scale["difference"] = {name: scale["runs"]["20000"][name]["rps"] / scale["runs"]["200"][name]["rps"] - 1
-                           for name in scale["runs"]["200"]}
-    scale["p99_difference"] = {name: scale["runs"]["20000"][name]["p99_ms"] / scale["runs"]["200"][name]["p99_ms"] - 1
-                               for name in scale["runs"]["200"]}
-    scale["cpu_difference"] = {name: _cpu(scale["runs"]["20000"][name]) / _cpu(scale["runs"]["200"][name]) - 1
-                               for name in scale["runs"]["200"]}
+    scale.update(report.scale_differences(scale["runs"]["200"], scale["runs"]["20000"]))
     results.update(endpoints=endpoints, ratios=report.ratios(endpoints), page_weight=weight, scale=scale)
     results["targets"] = report.targets(endpoints, weight, scale)
     report.print_all(results, stand_in="stand-in" in paths["timer_endpoint"])
