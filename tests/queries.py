@@ -28,6 +28,12 @@ def counting(engine):
                       lambda conn, cursor, statement, parameters, context, executemany: statement)
 
 
+def recorded_parameters(engine):
+    """Yield the list of (statement, parameters) sent to `engine` inside the block."""
+    return _recording(engine, "before_cursor_execute",
+                      lambda conn, cursor, statement, parameters, context, executemany: (statement, parameters))
+
+
 def orm_loads():
     """Yield the list of ORM objects loaded from the database inside the block."""
     return _recording(Session, "loaded_as_persistent", lambda session, instance: instance)
