@@ -281,7 +281,7 @@ class Runner:
 
     def timers(self, participants: str) -> dict:
         """The timer polls, after a /healthz of their own: the two sizes are measured minutes apart, and the
-        scale comparison relates each poll to the /healthz beside it (report.scale_differences)."""
+        /healthz beside each shows how much of a difference is the machine's (report.scale_differences)."""
         return {name: self.measure(name, f"{report.LABELS[name]}, {participants} participants")
                 for name in ("healthz", *report.TIMERS) if name in self.paths}
 

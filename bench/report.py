@@ -121,8 +121,9 @@ def combine_rounds(rounds: list[dict]) -> dict:
 
 
 def scale_differences(small: dict, large: dict) -> dict:
-    """The timer polls at 20,000 participants against 200: throughput as a share of the /healthz measured beside
-    each (the machine's speed moves between the two), p99 and CPU per request as measured."""
+    """The timer polls at 20,000 participants against 200: throughput, p99 and CPU per request as measured, and
+    throughput as a share of the /healthz measured beside each, to tell the machine's drift between the two
+    from the database's size (printed, not the target: a single /healthz run is noisy too)."""
     polls = [name for name in TIMERS if name in small]
 
     def share(runs: dict, name: str) -> float:
@@ -131,8 +132,8 @@ def scale_differences(small: dict, large: dict) -> dict:
     def cpu(run: dict) -> float:
         return run["server_cpu_ms_per_request"] or float("nan")
 
-    return {"difference": {name: share(large, name) / share(small, name) - 1 for name in polls},
-            "raw_difference": {name: large[name]["rps"] / small[name]["rps"] - 1 for name in polls},
+    return {"difference": {name: large[name]["rps"] / small[name]["rps"] - 1 for name in polls},
+            "share_difference": {name: share(large, name) / share(small, name) - 1 for name in polls},
             "p99_difference": {name: large[name]["p99_ms"] / small[name]["p99_ms"] - 1 for name in polls},
             "cpu_difference": {name: cpu(large[name]) / cpu(small[name]) - 1 for name in polls},
             "healthz_difference": large["healthz"]["rps"] / small["healthz"]["rps"] - 1}
@@ -150,8 +151,7 @@ def targets(endpoints: dict, page_weight: dict, scale: dict) -> list[dict]:
         rows += [
             (f"{label}: throughput >= 50 % of /healthz", f"{r[name]:.0%}", r[name] >= 0.5),
             (f"{label}: p99 <= 50 ms", f"{endpoints[name]['p99_ms']:.1f} ms", endpoints[name]["p99_ms"] <= 50),
-            (f"{label}: 200 vs 20,000 participants differ < 20 % (share of /healthz)",
-             f"{scale['difference'][name]:+.1%}",
+            (f"{label}: 200 vs 20,000 participants differ < 20 %", f"{scale['difference'][name]:+.1%}",
              abs(scale["difference"][name]) < 0.2),
         ]
     rows += [
@@ -239,8 +239,9 @@ def print_scale(scale: dict) -> None:
     for name in scale["difference"]:
         small, large = scale["runs"]["200"][name], scale["runs"]["20000"][name]
         print(f"{LABELS[name]}\n    200 participants: {_run_line(small)}\n    20,000 participants: {_run_line(large)}"
-              f"\n    difference: throughput {scale['difference'][name]:+.1%} as a share of /healthz "
-              f"({scale['raw_difference'][name]:+.1%} in req/s), p99 {scale['p99_difference'][name]:+.1%}, "
+              f"\n    difference: throughput {scale['difference'][name]:+.1%} "
+              f"({scale['share_difference'][name]:+.1%} as a share of the /healthz beside it), "
+              f"p99 {scale['p99_difference'][name]:+.1%}, "
               f"CPU per request {scale['cpu_difference'][name]:+.1%}")
 
 
