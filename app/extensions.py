@@ -3,6 +3,7 @@
 import select
 from collections.abc import Sequence
 
+import psycopg
 from flask import current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -160,51 +161,46 @@ def _replace_dead_connection(dbapi_connection, connection_record, connection_pro
         raise InvalidatePoolError(f"connection ended by the server: {err}") from err
 
 
+class _ResultOf:
+    """What psycopg.Column reads of a cursor, pinned to the result the description was asked for."""
 
-try:
-    import psycopg
-except ImportError:  # SQLite only: nothing to adapt
-    psycopg = None
+    def __init__(self, cursor, result):
+        self.pgresult, self._encoding, self.adapters = result, cursor._encoding, cursor.adapters
 
-if psycopg is not None:
 
-    class _ResultOf:
-        """What psycopg.Column reads of a cursor, pinned to the result the description was asked for."""
+class _DescriptionOnDemand(Sequence):
+    """A cursor.description whose psycopg Columns are built when something first reads them."""
 
-        def __init__(self, cursor, result):
-            self.pgresult, self._encoding, self.adapters = result, cursor._encoding, cursor.adapters
+    def __init__(self, cursor, result):
+        self._source, self._count, self._columns = _ResultOf(cursor, result), result.nfields, None
 
-    class _DescriptionOnDemand(Sequence):
-        """A cursor.description whose psycopg Columns are built when something first reads them."""
+    def __len__(self):
+        return self._count
 
-        def __init__(self, cursor, result):
-            self._source, self._count, self._columns = _ResultOf(cursor, result), result.nfields, None
+    def __getitem__(self, index):
+        if self._columns is None:
+            self._columns = [psycopg.Column(self._source, i) for i in range(self._count)]
+        return self._columns[index]
 
-        def __len__(self):
-            return self._count
+    def __repr__(self):
+        return repr(list(self))
 
-        def __getitem__(self, index):
-            if self._columns is None:
-                self._columns = [psycopg.Column(self._source, i) for i in range(self._count)]
-            return self._columns[index]
 
-        def __repr__(self):
-            return repr(list(self))
+class DescriptionOnDemandCursor(psycopg.Cursor):
+    """SQLAlchemy reads cursor.description after every statement, and psycopg builds a Column object for each
+    column each time (~1.3 µs a column: 72 for an answer save). For a cached statement SQLAlchemy knows the
+    result's columns already and only asks whether there is a description, so the Columns are built only
+    when read: by SQLAlchemy on a statement's first run, or by code using the driver directly."""
 
-    class DescriptionOnDemandCursor(psycopg.Cursor):
-        """SQLAlchemy reads cursor.description after every statement, and psycopg builds a Column object for each
-        column each time (~1.3 µs a column: 72 for an answer save). For a cached statement SQLAlchemy knows the
-        result's columns already and only asks whether there is a description, so the Columns are built only
-        when read: by SQLAlchemy on a statement's first run, or by code using the driver directly."""
+    @property
+    def description(self):
+        result = self.pgresult
+        if result is None or not result.nfields:
+            return super().description  # None, or [] for a result of no columns
+        return _DescriptionOnDemand(self, result)
 
-        @property
-        def description(self):
-            result = self.pgresult
-            if result is None or not result.nfields:
-                return super().description  # None, or [] for a result of no columns
-            return _DescriptionOnDemand(self, result)
 
-    @event.listens_for(Engine, "connect")
-    def _describe_on_demand(dbapi_connection, connection_record):
-        if isinstance(dbapi_connection, psycopg.Connection):
-            dbapi_connection.cursor_factory = DescriptionOnDemandCursor
+@event.listens_for(Engine, "connect")
+def _describe_on_demand(dbapi_connection, connection_record):
+    if isinstance(dbapi_connection, psycopg.Connection):
+        dbapi_connection.cursor_factory = DescriptionOnDemandCursor

@@ -160,8 +160,8 @@ def _with_enrollment(course_columns: tuple, extras: dict[str, EnrollmentExtra], 
     statement = select(*account_columns, *course_columns, *_ENROLLMENT_COLUMNS,
                        *(column for extra in extras.values() for column in extra.columns),
                        *(column for part in parts.values() for column in part.columns))
-    if account_columns:
-        users = account_columns[0].table
+    users = account_columns[0].table if account_columns else None
+    if users is not None:
         statement = statement.select_from(users).outerjoin(Course, Course.id == bindparam("course_id"))
     else:
         statement = statement.select_from(Course)
@@ -172,8 +172,8 @@ def _with_enrollment(course_columns: tuple, extras: dict[str, EnrollmentExtra], 
             statement = statement.outerjoin(target, onclause)
     for part in parts.values():
         statement = statement.outerjoin(part.model, part.model.course_id == Course.id)
-    if account_columns:
-        return statement.where(account_columns[0].table.c.id == bindparam("user_id"))
+    if users is not None:
+        return statement.where(users.c.id == bindparam("user_id"))
     return statement.where(Course.id == bindparam("course_id"))
 
 
