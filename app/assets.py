@@ -39,17 +39,18 @@ compress = _Compress()
 
 
 def _gzip_page(response) -> bool:
-    """Compress a page or fragment with gzip when the client takes it, as Flask-Compress would have compressed it;
-    anything else (a stream, an ETag, a small body, a client that only takes brotli) is left to Flask-Compress."""
+    """A page or fragment: compressed with gzip when the client takes it, or sent as it is when it is smaller than
+    COMPRESS_MIN_SIZE (an answer save's confirmation), with the Vary header Flask-Compress would have set. Anything
+    else (a stream, an ETag, a client that only takes brotli) is left to Flask-Compress: returns False."""
     if (response.is_streamed or response.mimetype not in MIMETYPES or not 200 <= response.status_code < 300
-            or "Content-Encoding" in response.headers or "ETag" in response.headers
-            or not _takes_gzip(request.headers.get("Accept-Encoding", ""))):
+            or "Content-Encoding" in response.headers or "ETag" in response.headers):
         return False
     data = response.get_data()
-    if len(data) < current_app.config["COMPRESS_MIN_SIZE"]:
-        return False
-    response.set_data(igzip.compress(data, PAGE_GZIP_LEVEL, mtime=0))
-    response.headers["Content-Encoding"] = "gzip"
+    if len(data) >= current_app.config["COMPRESS_MIN_SIZE"]:
+        if not _takes_gzip(request.headers.get("Accept-Encoding", "")):
+            return False
+        response.set_data(igzip.compress(data, PAGE_GZIP_LEVEL, mtime=0))
+        response.headers["Content-Encoding"] = "gzip"
     vary = response.headers.get("Vary")
     if not vary:
         response.headers["Vary"] = "Accept-Encoding"
