@@ -5,6 +5,7 @@ only. (Flask-WTF forms sign theirs as before.)"""
 import re
 import time
 
+from tests.courses.helpers import lesson_with
 from tests.factories import PASSWORD, enroll, make_course, make_user
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -63,3 +64,54 @@ def test_with_a_time_limit_every_page_signs_the_token_again(app, db, csrf_on):
         assert client.post("/salir", data={"csrf_token": page}).status_code == 302
     finally:
         app.config["WTF_CSRF_TIME_LIMIT"] = None
+
+
+def _lesson_done(client, course, lesson, token: str):
+    return client.post(f"/cursos/{course.id}/lecciones/{lesson.id}/completada", data={"csrf_token": token})
+
+
+def test_a_token_accepted_before_is_still_refused_to_another_session(app, db, csrf_on):
+    """Accepted tokens are remembered per worker (validate_csrf_once) with the session's own token in the key."""
+    course = make_course(sence={"login_required": False})
+    lesson = lesson_with(course)
+    user, other = make_user(), make_user()
+    for person in (user, other):
+        enroll(course, person)
+    mine, theirs = app.test_client(), app.test_client()
+    login(mine, user)
+    login(theirs, other)
+    token = _tokens(theirs, f"/cursos/{course.id}").pop()
+    assert _lesson_done(theirs, course, lesson, token).status_code == 303
+    assert _lesson_done(theirs, course, lesson, token).status_code == 303  # remembered now
+
+    answer = _lesson_done(mine, course, lesson, token)
+
+    assert answer.status_code == 400
+    assert "El formulario expiró o no es válido" in answer.get_data(as_text=True)
+
+
+def test_a_remembered_token_is_checked_again_once_there_is_a_time_limit(app, db, csrf_on):
+    course = make_course(sence={"login_required": False})
+    lesson = lesson_with(course)
+    user = make_user()
+    enroll(course, user)
+    client = app.test_client()
+    login(client, user)
+    token = _tokens(client, f"/cursos/{course.id}").pop()
+    assert _lesson_done(client, course, lesson, token).status_code == 303
+    app.config["WTF_CSRF_TIME_LIMIT"] = 1
+    try:
+        time.sleep(2.1)
+        assert _lesson_done(client, course, lesson, token).status_code == 400
+    finally:
+        app.config["WTF_CSRF_TIME_LIMIT"] = None
+
+
+def test_a_forged_token_is_refused(app, db, csrf_on):
+    user = make_user()
+    client = app.test_client()
+    login(client, user)
+    token = _tokens(client, "/").pop()
+    assert client.post("/salir", data={"csrf_token": token[:-3] + "AAA"}).status_code == 400
+    assert client.post("/salir", data={"csrf_token": ""}).status_code == 400
+    assert client.post("/salir", data={"csrf_token": token}).status_code == 302
