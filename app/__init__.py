@@ -22,6 +22,7 @@ from app.extensions import (
     migrate,
     start_without_transaction,
 )
+from app.memo import BoundedMemo
 from app.sessions import VerifiedOnceSessionInterface
 
 BLUEPRINTS = ("health", "auth", "courses", "sence", "admin", "reports", "notify", "privacy", "evaluations",
@@ -47,14 +48,12 @@ class Pizarra(Flask):
         key = (context.request.script_root, endpoint, *sorted(given.items()))
         url = self._built_urls.get(key)
         if url is None:
-            if len(self._built_urls) >= self.MAX_REMEMBERED_URLS:
-                self._built_urls.clear()
-            url = self._built_urls[key] = super().url_for(endpoint, **values)
+            url = self._built_urls.keep(key, super().url_for(endpoint, **values))
         return url
 
     @cached_property
-    def _built_urls(self) -> dict:
-        return {}
+    def _built_urls(self) -> BoundedMemo:
+        return BoundedMemo(self.MAX_REMEMBERED_URLS)
 
     MAX_REMEMBERED_FUNCTIONS = 1024
 
@@ -65,14 +64,12 @@ class Pizarra(Flask):
         time."""
         known = self._sync_functions.get(func)
         if known is None:
-            if len(self._sync_functions) >= self.MAX_REMEMBERED_FUNCTIONS:
-                self._sync_functions.clear()
-            known = self._sync_functions[func] = super().ensure_sync(func)
+            known = self._sync_functions.keep(func, super().ensure_sync(func))
         return known
 
     @cached_property
-    def _sync_functions(self) -> dict:
-        return {}
+    def _sync_functions(self) -> BoundedMemo:
+        return BoundedMemo(self.MAX_REMEMBERED_FUNCTIONS)
 
 
 def create_app(overrides: dict | None = None) -> Flask:

@@ -9,6 +9,8 @@ from flask_wtf.csrf import CSRFProtect, ValidationError, generate_csrf, same_ori
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
+from app.memo import BoundedMemo
+
 # Routes that take files (they stream them to disk); every other route refuses a large body unread.
 UPLOAD_ENDPOINTS = {"courses.material_upload", "admin.import_csv"}
 # Cookie-less or signed-out forms anyone can post: the smallest limit.
@@ -125,8 +127,11 @@ def _cache_headers(response) -> None:
         response.headers.add("Vary", "Cookie")
 
 
-_SIGNED_CSRF_TOKENS: dict[tuple, str] = {}
-MAX_SIGNED_CSRF_TOKENS = 4096
+_SIGNED_CSRF_TOKENS = BoundedMemo(4096)
+
+
+def _csrf_secret() -> str:
+    return current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
 
 
 def csrf_token() -> str:
@@ -136,17 +141,15 @@ def csrf_token() -> str:
     raw = session.get("csrf_token")
     if "csrf_token" in g or raw is None or current_app.config.get("WTF_CSRF_TIME_LIMIT") is not None:
         return generate_csrf()
-    key = (current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key, raw)
+    key = (_csrf_secret(), raw)
     signed = _SIGNED_CSRF_TOKENS.get(key)
     if signed is None:
-        if len(_SIGNED_CSRF_TOKENS) >= MAX_SIGNED_CSRF_TOKENS:
-            _SIGNED_CSRF_TOKENS.clear()
-        signed = _SIGNED_CSRF_TOKENS[key] = generate_csrf()
+        signed = _SIGNED_CSRF_TOKENS.keep(key, generate_csrf())
     g.csrf_token = signed
     return signed
 
 
-_VALID_CSRF_TOKENS: dict[tuple, bool] = {}
+_VALID_CSRF_TOKENS = BoundedMemo(4096)
 
 
 def validate_csrf_once(token: str | None) -> None:
@@ -159,13 +162,10 @@ def validate_csrf_once(token: str | None) -> None:
     if not token or raw is None or config.get("WTF_CSRF_TIME_LIMIT") is not None:
         validate_csrf(token)
         return
-    key = (config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key, raw, token)
-    if key in _VALID_CSRF_TOKENS:
-        return
-    validate_csrf(token)
-    if len(_VALID_CSRF_TOKENS) >= MAX_SIGNED_CSRF_TOKENS:
-        _VALID_CSRF_TOKENS.clear()
-    _VALID_CSRF_TOKENS[key] = True
+    key = (_csrf_secret(), raw, token)
+    if key not in _VALID_CSRF_TOKENS:
+        validate_csrf(token)
+        _VALID_CSRF_TOKENS.keep(key, True)
 
 
 class RememberingCSRFProtect(CSRFProtect):

@@ -11,6 +11,8 @@ from flask import Flask, Request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from app.memo import BoundedMemo
+
 
 class VerifiedOnceSessionInterface(SecureCookieSessionInterface):
     """Bounded per worker, as the other per-worker memos: a cookie verified under the same keys is one dict lookup
@@ -19,18 +21,16 @@ class VerifiedOnceSessionInterface(SecureCookieSessionInterface):
     MAX_REMEMBERED_COOKIES = 4096
 
     def __init__(self):
-        self._serializers: dict[tuple, URLSafeTimedSerializer] = {}
-        self._verified: dict[tuple, tuple[str, int]] = {}
+        self._serializer: tuple[tuple, URLSafeTimedSerializer] | None = None  # (the keys, their serializer)
+        self._verified = BoundedMemo(self.MAX_REMEMBERED_COOKIES)
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         keys = _signing_keys(app)
         if keys is None:
             return None
-        serializer = self._serializers.get(keys)
-        if serializer is None:
-            self._serializers.clear()  # only a change of keys (tests) gets here twice
-            serializer = self._serializers[keys] = super().get_signing_serializer(app)
-        return serializer
+        if self._serializer is None or self._serializer[0] != keys:
+            self._serializer = (keys, super().get_signing_serializer(app))
+        return self._serializer[1]
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         keys = _signing_keys(app)
@@ -45,9 +45,7 @@ class VerifiedOnceSessionInterface(SecureCookieSessionInterface):
             data, signed_at = self.get_signing_serializer(app).loads(value, max_age=max_age, return_timestamp=True)
         except BadSignature:
             return self.session_class()
-        if len(self._verified) >= self.MAX_REMEMBERED_COOKIES:
-            self._verified.clear()
-        self._verified[(keys, value)] = (self.serializer.dumps(data), int(signed_at.timestamp()))
+        self._verified.keep((keys, value), (self.serializer.dumps(data), int(signed_at.timestamp())))
         return self.session_class(data)
 
 
