@@ -17,6 +17,7 @@ from app.extensions import (
     db,
     discard_session,
     end_without_transaction,
+    init_autocommit_engine,
     limiter,
     login_manager,
     migrate,
@@ -107,6 +108,7 @@ def _init_extensions(app: Flask) -> None:
     for name in MODEL_MODULES:
         import_module(f"app.{name}.models")
     db.init_app(app)
+    init_autocommit_engine(app)
     app.before_request(start_without_transaction)
     app.teardown_request(end_without_transaction)
     app.teardown_appcontext(_release_session)  # runs before Flask-SQLAlchemy's own session.remove()

@@ -10,8 +10,8 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, event, literal_column
-from sqlalchemy.engine import Engine
+from sqlalchemy import MetaData, create_engine, event, literal_column
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import InvalidatePoolError, SQLAlchemyError
 from sqlalchemy.pool import Pool
 
@@ -31,6 +31,30 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = RememberingCSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+AUTOCOMMIT_ENGINE = "pizarra.autocommit_engine"
+
+
+def init_autocommit_engine(app) -> None:
+    """PostgreSQL: a second engine beside Flask-SQLAlchemy's, its connections in autocommit for good. Switching a
+    pooled connection to autocommit and back costs SQLAlchemy ~18 µs a request (its isolation-level machinery, not
+    the driver: bench/README.md); a pool of its own needs neither. Each worker may then hold two connections. Like
+    Flask-SQLAlchemy's engine, it connects on first use, so a forked worker opens its own."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "postgresql":
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}, isolation_level="AUTOCOMMIT")
+        app.extensions[AUTOCOMMIT_ENGINE] = create_engine(url, **options)
+
+
+def autocommit_engine() -> Engine | None:
+    """The app's autocommit engine; None on SQLite, whose driver opens no transaction for a SELECT anyway."""
+    return current_app.extensions.get(AUTOCOMMIT_ENGINE)
+
+
+def app_engines() -> list[Engine]:
+    """Every engine the app sends statements through: what a statement count or a dispose must cover."""
+    return [engine for engine in (db.engine, autocommit_engine()) if engine is not None]
 
 
 def without_transaction(view):

@@ -24,7 +24,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import event, select
 
 from app import create_app
-from app.extensions import db
+from app.extensions import app_engines, db
 from bench import seed
 from bench.client import USER_AGENT
 from bench.driver import CHEAP_HASH, _password_hash, acknowledge_notice, cohort, settle_database
@@ -136,7 +136,8 @@ def main(argv: list[str]) -> int:
         acknowledge_notice([person])  # as the bench does: otherwise the page is a redirect to the notice
         db.session.remove()
         queries: Counter = Counter()
-        _count_queries(db.engine, queries)
+        for engine in app_engines():
+            _count_queries(engine, queries)
     client = _signed_in_client(app, person["email"])
     attempt, bodies = ("", [])
     if "{attempt}" in args.path:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import event, text
 
-from app.extensions import db
+from app.extensions import app_engines, db
 from app.sic.models import CourseSic
 from app.sic.views import record_participant_action
 from bench import seed
@@ -44,7 +44,8 @@ def main(argv: list[str]) -> int:
         db.session.commit()
         db.session.remove()
         statements = [0]
-        event.listen(db.engine, "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1))
+        for engine in app_engines():
+            event.listen(engine, "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1))
     client = _signed_in_client(app, person["email"])
     path, headers = f"/cursos/{person['course_id']}/timer", {"HX-Request": "true"}
     hooks = app.after_request_funcs[None]

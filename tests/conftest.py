@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.config import _database_url
+from app.extensions import app_engines
 from app.extensions import db as _db
 from app.privacy.service import forget_version
 
@@ -46,7 +47,8 @@ def app(tmp_path_factory):
     with app.app_context():
         _db.session.remove()
         _db.drop_all()
-        _db.engine.dispose()
+        for engine in app_engines():
+            engine.dispose()
 
 
 def _empty_tables() -> None:

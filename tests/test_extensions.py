@@ -10,7 +10,7 @@ from sqlalchemy import event, select
 
 from app.courses.models import Enrollment
 from app.evaluations.models import EvaluationAttempt
-from app.extensions import db
+from app.extensions import app_engines, autocommit_engine, db
 from app.timeutil import utcnow
 from tests.courses.helpers import gated_course, lesson_with, participant_signed_in
 from tests.evaluations.test_taking import HTMX, answers_form, setup, start, stored_answers
@@ -25,11 +25,13 @@ def statements():
     def record(conn, cursor, statement, parameters, context, executemany):
         sent.append((statement.split()[0].upper(), conn.connection.dbapi_connection.autocommit))
 
-    event.listen(db.engine, "before_cursor_execute", record)
+    for engine in app_engines():
+        event.listen(engine, "before_cursor_execute", record)
     try:
         yield sent
     finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+        for engine in app_engines():
+            event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture
@@ -73,6 +75,18 @@ def test_the_autocommit_connection_goes_back_to_the_pool_as_an_ordinary_one(clie
 
     assert not db.session().in_transaction()
     assert db.session.connection().connection.dbapi_connection.autocommit is False
+
+
+@pytest.mark.postgres_only
+def test_the_timer_poll_runs_in_autocommit_without_switching_a_pooled_connection(client, postgresql):
+    _, (course_id, _, _) = _course_with_session(client)
+    with statements() as sent:
+        assert client.get(f"/cursos/{course_id}/timer", headers={"HX-Request": "true"}).status_code == 200
+    assert sent == [("SELECT", True)]
+    with autocommit_engine().connect() as connection:  # its connections stay in autocommit: none is switched back
+        assert connection.connection.dbapi_connection.autocommit is True
+    with db.engine.connect() as connection:
+        assert connection.connection.dbapi_connection.autocommit is False
 
 
 def test_opening_a_lesson_without_transaction_remembers_it(client):

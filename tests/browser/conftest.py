@@ -102,9 +102,10 @@ def live(app, _servers, simulator_url, claveunica_url) -> Live:
     pizarra.start(live_app)
     yield Live(url, live_app)
     with live_app.app_context():
-        from app.extensions import db
+        from app.extensions import app_engines
 
-        db.engine.dispose()
+        for engine in app_engines():
+            engine.dispose()
 
 
 @pytest.fixture(scope="session")

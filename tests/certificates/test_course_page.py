@@ -22,7 +22,7 @@ def test_the_folio_comes_with_the_enrollment_without_a_statement_of_its_own(clie
     login(client, ana)
     client.get(f"/cursos/{course.id}")
     db.session.expunge_all()
-    with counting(db.engine) as statements:
+    with counting() as statements:
         page = client.get(f"/cursos/{course.id}").get_data(as_text=True)
     assert folio in page and "Descargar certificado (PDF)" in page
     assert not any(statement.startswith("SELECT certificates") for statement in statements), statements
@@ -34,7 +34,7 @@ def test_the_course_statement_names_the_valid_status_instead_of_binding_it(clien
     course, otec, ana, _ = _course_with_two_participants()
     certificate_row(course, ana, otec)
     login(client, ana)
-    with recorded_parameters(db.engine) as sent:
+    with recorded_parameters() as sent:
         client.get(f"/cursos/{course.id}")
     statement, parameters = next((s, p) for s, p in sent if "certificates.folio" in s)
     assert "certificates.status = 'valid'" in statement

@@ -48,7 +48,7 @@ def test_a_registered_extra_comes_in_the_participants_one_course_statement(app, 
     try:
         with app.test_request_context(f"/cursos/{course.id}"):
             login_user(user)
-            with counting(db.engine) as statements:
+            with counting() as statements:
                 viewable_course_or_abort(course.id)
                 assert enrollment_extra(user, course.id, "lessons_in_course") == (2,)
                 assert enrollment_of(user, course.id) is not None
@@ -83,7 +83,7 @@ def test_a_page_that_only_reads_gets_the_participants_course_as_a_row_with_its_s
     db.session.commit()
     with app.test_request_context(f"/cursos/{course.id}"):
         login_user(user)
-        with counting(db.engine) as statements:
+        with counting() as statements:
             row = viewable_course_for_page(course.id)
             assert enrollment_of(user, course.id) is not None
             assert enrollment_extra(user, course.id, "certificate_folio") == (None,)
@@ -127,7 +127,7 @@ def test_a_course_page_reads_the_participants_course_with_the_account_in_one_sta
     course, user = _participant_with_two_lessons(db)
     ident, title = user.get_id(), course.title
     with app.test_request_context(f"/cursos/{course.id}"):
-        with counting(db.engine) as statements:
+        with counting() as statements:
             account = load_user(ident)
             login_user(account)
             row = viewable_course_for_page(course.id)
@@ -152,6 +152,6 @@ def test_the_course_read_with_the_account_keeps_the_access_rules(app, db):
 def test_a_request_without_a_course_in_its_url_reads_the_account_alone(app, db):
     _, user = _participant_with_two_lessons(db)
     reader, user_id = ACCOUNT_ROW_READERS[0], user.id
-    with app.test_request_context("/cuenta"), counting(db.engine) as statements:
+    with app.test_request_context("/cuenta"), counting() as statements:
         assert reader(user_id, ()) is NOTHING_TO_ADD
     assert statements == []

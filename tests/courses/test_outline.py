@@ -89,7 +89,7 @@ def test_a_warm_course_page_reads_only_what_is_the_participants(client, db):
     page = f"/cursos/{course.id}"
     client.get(page)
     db.session.expunge_all()
-    with counting(db.engine) as statements:
+    with counting() as statements:
         assert client.get(page).status_code == 200
     assert len(statements) == 1, statements
     assert not any(table in statement for statement in statements

@@ -172,7 +172,7 @@ def test_a_poll_is_one_sql_query_that_also_checks_the_account(client, db, state)
     shown, statuses = "", []
     for _ in range(2):  # first a full fragment, then "nothing changed"
         db.session.expunge_all()  # nothing cached in the identity map: the request loads what it needs
-        with counting(db.engine) as statements:
+        with counting() as statements:
             response = client.get(url, query_string={"shown": shown}, headers={"HX-Request": "true"})
         statuses.append(response.status_code)
         assert len(statements) == 1, statements

@@ -42,7 +42,7 @@ def test_the_question_page_reads_the_attempt_in_one_statement_whatever_the_numbe
     client.post(f"{url}/respuestas", data=answers_form(evaluation, {q1.id: str(chosen)}), headers=HTMX)
     for page in ("?p=1", "?p=2", f"?p={len(QUIZ) + 1}", ""):
         db.session.expunge_all()  # nothing cached in the identity map: the request loads what it needs
-        with counting(db.engine) as statements:
+        with counting() as statements:
             response = client.get(url + page)
         assert response.status_code == 200
         if layout == "all" or page in ("?p=1", ""):
@@ -66,7 +66,7 @@ def test_an_answer_save_is_one_update_and_reads_nothing_again_after_its_commit(c
     for option in (second, first):
         body = answers_form(evaluation, {q1.id: str(option)})
         db.session.expunge_all()
-        with counting(db.engine) as statements:
+        with counting() as statements:
             response = client.post(f"{url}/respuestas", data=body, headers=HTMX)
         assert "Respuestas guardadas a las" in response.get_data(as_text=True)
         writes = [s for s in statements if not s.lstrip().startswith("SELECT")]
@@ -79,11 +79,11 @@ def test_an_answer_save_is_one_update_and_reads_nothing_again_after_its_commit(c
         assert len(statements) == 3, statements
         assert stored_answers(attempt_id) == {q1.id: {"options": [option]}}
     db.session.expunge_all()
-    with counting(db.engine) as statements:  # an unchanged answer writes nothing
+    with counting() as statements:  # an unchanged answer writes nothing
         client.post(f"{url}/respuestas", data=form[q1.id], headers=HTMX)
     assert not [s for s in statements if not s.lstrip().startswith("SELECT")], statements
     db.session.expunge_all()
-    with counting(db.engine) as statements:  # a first answer to another question is one INSERT
+    with counting() as statements:  # a first answer to another question is one INSERT
         client.post(f"{url}/respuestas", data=form[q2.id], headers=HTMX)
     assert [s.split("(")[0].strip() for s in statements if not s.lstrip().startswith("SELECT")] \
         == ["INSERT INTO evaluation_answers"], statements
@@ -102,7 +102,7 @@ def test_an_answer_save_in_a_sic_course_is_still_recorded_as_a_click(client):
     url = start(client, course, evaluation)
     before = db.session.query(SicAction).count()
     db.session.expunge_all()
-    with counting(db.engine) as statements:
+    with counting() as statements:
         response = client.post(f"{url}/respuestas", data=body, headers=HTMX)
     assert response.status_code == 200
     assert len([s for s in statements if s.startswith("INSERT INTO sic_actions")]) == 1, statements
@@ -132,7 +132,7 @@ def test_a_first_answer_saved_meanwhile_by_another_request_is_overwritten_by_thi
     with db.engine.begin() as other:  # the other tab's save, committed after this one read the attempt
         other.execute(Answer.__table__.insert().values(attempt_id=ids[3], question_id=qid,
                                                        value={"options": [theirs]}))
-    with counting(db.engine) as statements:
+    with counting() as statements:
         assert service.save_answers(attempt, {qid: [str(ours)]}) == 1
     writes = [s.split(" SET")[0].split(" (")[0] for s in statements if not s.lstrip().startswith("SELECT")]
     assert writes == ["INSERT INTO evaluation_answers", "UPDATE evaluation_answers"], statements

@@ -14,6 +14,7 @@ from app.sence.models import CourseSence
 from app.timeutil import today_in_chile, utcnow
 from tests.evaluations.helpers import counted_session, make_evaluation, take
 from tests.factories import enroll, make_course, make_group, make_user
+from tests.queries import counting
 
 FOUR = [("single", 1, [("a", True), ("b", False)])] * 4  # four 1-point questions: 25 % each
 
@@ -214,19 +215,9 @@ def test_a_course_without_evaluations_approves_on_attendance_alone_and_exempt_gr
 
 
 def _statements_for_statuses(course_id) -> int:
-    from sqlalchemy import event
-
-    statements = []
-
-    def count(*args):
-        statements.append(args[2])
-
     db.session.expire_all()
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with counting() as statements:
         course_statuses(course_id)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
     return len(statements)
 
 

@@ -267,7 +267,7 @@ def test_the_question_page_reads_the_attempt_in_progress_as_plain_rows(client):
     chosen = str(right_answer(q1)["options"][0])
     client.post(f"{url}/respuestas", data=answers_form(evaluation, {q1.id: chosen}), headers=HTMX)
     db.session.expunge_all()
-    with orm_loads() as loaded, counting(db.engine) as statements:
+    with orm_loads() as loaded, counting() as statements:
         page = client.get(url + "?p=1")
 
     assert page.status_code == 200 and f'value="{chosen}" checked' in page.get_data(as_text=True)

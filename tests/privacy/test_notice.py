@@ -114,11 +114,11 @@ def test_the_gate_adds_nothing_to_the_timer_poll_and_at_most_one_query_to_a_page
     for gate in (False, True):
         app.config["PRIVACY_NOTICE_GATE"] = gate
         db.session.expunge_all()
-        with counting(db.engine) as statements:
+        with counting() as statements:
             assert client.get(f"/cursos/{course.id}/timer", headers={"HX-Request": "true"}).status_code == 200
         counts[("timer", gate)] = len(statements)
         db.session.expunge_all()
-        with counting(db.engine) as statements:
+        with counting() as statements:
             assert client.get(f"/cursos/{course.id}").status_code == 200
         counts[("course", gate)] = len(statements)
     assert counts[("timer", True)] == counts[("timer", False)] == 1

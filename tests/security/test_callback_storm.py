@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.auth.models import User
+from app.extensions import app_engines
 from app.extensions import db as _db
 from app.sence import journal, protocol, signals
 from app.sence.models import Attempt, Exchange, SenceSession
@@ -61,7 +62,8 @@ def server(app):
     yield running
     running.stop()
     with served.app_context():
-        _db.engine.dispose()
+        for engine in app_engines():
+            engine.dispose()
 
 
 def _post(url: str, fields: dict[str, str]) -> tuple[int, str]:

@@ -29,7 +29,7 @@ def test_a_get_reads_the_gate_with_the_course_as_its_own_query_would(app, db):
     with app.test_request_context(f"/cursos/{course.id}"):
         login_user(user)
         loaded = viewable_course_or_abort(course.id)
-        with counting(db.engine) as statements:
+        with counting() as statements:
             gate = gate_for(user, loaded, page=True)
             attempt = latest_attempt(user.id, course.id)
         assert statements == []
@@ -44,7 +44,7 @@ def test_a_post_reads_the_gate_afresh(app, db):
         login_user(user)
         loaded = viewable_course_or_abort(course.id)
         assert gate_read_with_course(user, course.id, page=False) == (False, None)
-        with counting(db.engine) as statements:
+        with counting() as statements:
             assert gate_for(user, loaded).sence_session is not None
         assert len(statements) == 1
 
@@ -54,7 +54,7 @@ def test_the_answer_save_changes_no_sence_session_and_reads_the_gate_with_the_co
     with app.test_request_context(f"/cursos/{course.id}/evaluaciones/1/intentos/1/respuestas", method="POST"):
         login_user(user)
         loaded = viewable_course_or_abort(course.id)
-        with counting(db.engine) as statements:
+        with counting() as statements:
             gate = gate_for(user, loaded)
         assert statements == []
         assert gate.sence_session.id == session_id and not gate.locked
@@ -75,6 +75,6 @@ def test_without_a_session_the_get_finds_the_gate_closed_without_a_query(app, db
     with app.test_request_context(f"/cursos/{course.id}"):
         login_user(user)
         loaded = viewable_course_or_abort(course.id)
-        with counting(db.engine) as statements:
+        with counting() as statements:
             gate = gate_for(user, loaded, page=True)
         assert gate.locked and gate.sence_session is None and statements == []

@@ -35,7 +35,7 @@ def test_the_timer_poll_stays_one_query_and_records_nothing(client, signed_in, s
     before, url = _actions(), f"/cursos/{course.id}/timer"
     for _ in range(3):
         db.session.expunge_all()
-        with counting(db.engine) as statements:
+        with counting() as statements:
             response = client.get(url, headers={"HX-Request": "true"})
         assert response.status_code in (200, 204)
         assert len(statements) == 1, statements
@@ -55,7 +55,7 @@ def test_a_lesson_view_costs_no_query_to_find_out_and_one_insert_only_with_sic_o
         assert client.get(url).status_code == 200  # the first view records the lesson as the participant's place
         db.session.expunge_all()
         before = _actions()
-        with counting(db.engine) as statements:
+        with counting() as statements:
             assert client.get(url).status_code == 200
         inserts = [s for s in statements if "sic_actions" in s]
         assert len(inserts) == (1 if sic_on else 0)
