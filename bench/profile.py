@@ -21,13 +21,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app import create_app
-from app.extensions import app_engines, db
+from app.extensions import db
 from bench import seed
 from bench.client import USER_AGENT
 from bench.driver import CHEAP_HASH, _password_hash, acknowledge_notice, cohort, settle_database
+from tests.queries import sent_statements
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -65,12 +66,6 @@ def _start_attempt(app, client, course_id: int) -> tuple[str, dict]:
     attempt = urlsplit(started.headers["Location"]).path
     bodies = [{"csrf_token": token, "shown": str(question.id), f"q{question.id}": str(o)} for o in options]
     return attempt, bodies
-
-
-def _count_queries(engine, counter: Counter):
-    @event.listens_for(engine, "before_cursor_execute")
-    def count(conn, cursor, statement, parameters, context, executemany):
-        counter[" ".join(statement.split())[:110]] += 1
 
 
 def _cpu_rounds(call, requests: int, rounds: int, queries: Counter) -> None:
@@ -135,9 +130,13 @@ def main(argv: list[str]) -> int:
         person = cohort()[0]
         acknowledge_notice([person])  # as the bench does: otherwise the page is a redirect to the notice
         db.session.remove()
-        queries: Counter = Counter()
-        for engine in app_engines():
-            _count_queries(engine, queries)
+    queries: Counter = Counter()
+    with sent_statements(lambda cursor, statement, parameters: queries.update([" ".join(statement.split())[:110]]),
+                         app):
+        return _measure(app, args, person, queries, tmp)
+
+
+def _measure(app, args, person: dict, queries: Counter, tmp) -> int:
     client = _signed_in_client(app, person["email"])
     attempt, bodies = ("", [])
     if "{attempt}" in args.path:

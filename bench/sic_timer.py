@@ -14,14 +14,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 
-from app.extensions import app_engines, db
+from app.extensions import db
 from app.sic.models import CourseSic
 from app.sic.views import record_participant_action
 from bench import seed
 from bench.driver import _password_hash, cohort
 from bench.profile import _app, _signed_in_client
+from tests.queries import sent_statements
 
 
 def main(argv: list[str]) -> int:
@@ -43,9 +44,13 @@ def main(argv: list[str]) -> int:
         db.session.execute(text("ANALYZE"))
         db.session.commit()
         db.session.remove()
-        statements = [0]
-        for engine in app_engines():
-            event.listen(engine, "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1))
+    with sent_statements(lambda cursor, statement, parameters: None, app) as statements:
+        _compare(app, args, person, statements)
+    tmp.cleanup()
+    return 0
+
+
+def _compare(app, args, person: dict, statements: list) -> None:
     client = _signed_in_client(app, person["email"])
     path, headers = f"/cursos/{person['course_id']}/timer", {"HX-Request": "true"}
     hooks = app.after_request_funcs[None]
@@ -56,19 +61,17 @@ def main(argv: list[str]) -> int:
         for label in results:
             if label == "without recorder":
                 hooks.remove(record_participant_action)
-            statements[0] = 0
+            statements.clear()
             started = time.perf_counter()
             for _ in range(args.requests):
                 client.get(path, headers=headers)
             results[label].append((1000 * (time.perf_counter() - started) / args.requests,
-                                   statements[0] / args.requests))
+                                   len(statements) / args.requests))
             if label == "without recorder":
                 hooks.append(record_participant_action)
     for label, rows in results.items():
         print(f"{label}: median {statistics.median(r[0] for r in rows):.3f} ms per poll "
               f"(rounds: {', '.join(f'{r[0]:.3f}' for r in rows)}), {rows[0][1]:.1f} SQL statements per poll")
-    tmp.cleanup()
-    return 0
 
 
 if __name__ == "__main__":

@@ -1,37 +1,26 @@
 """Pages without a transaction (app/extensions.py): on PostgreSQL their statements run in autocommit, their
 connection goes back to the pool as an ordinary one, and a write that needs a transaction still gets one."""
 
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.courses.models import Enrollment
 from app.evaluations.models import EvaluationAttempt
-from app.extensions import app_engines, autocommit_engine, db
+from app.extensions import autocommit_engine, db
 from app.timeutil import utcnow
 from tests.courses.helpers import gated_course, lesson_with, participant_signed_in
 from tests.evaluations.test_taking import HTMX, answers_form, setup, start, stored_answers
 from tests.factories import open_session
+from tests.queries import sent_statements
 
 
-@contextmanager
 def statements():
-    """(SQL, whether the driver was in autocommit) for every statement sent meanwhile."""
-    sent = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        sent.append((statement.split()[0].upper(), conn.connection.dbapi_connection.autocommit))
-
-    for engine in app_engines():
-        event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        for engine in app_engines():
-            event.remove(engine, "before_cursor_execute", record)
+    """(SQL, whether the driver was in autocommit) for every statement sent meanwhile (PostgreSQL)."""
+    return sent_statements(lambda cursor, statement, parameters: (statement.split()[0].upper(),
+                                                                  cursor.connection.autocommit))
 
 
 @pytest.fixture

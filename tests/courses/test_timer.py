@@ -1,10 +1,10 @@
 """The SENCE timer fragment: what it says in each state, htmx's 204/286 semantics, and its cost per poll."""
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from app.courses.timer import course_end, timer_state
+from app.courses.timer import _QUERY, _poll_row, course_end, timer_state
 from app.sence.gate import live_session
 from app.timeutil import CHILE, today_in_chile, utcnow
 from tests.courses.helpers import gated_course, participant_signed_in
@@ -204,3 +204,28 @@ def test_a_deactivated_participant_polling_is_told_to_sign_in_again(client, db):
 
     assert response.status_code == 286
     assert client.get(f"/cursos/{course.id}").status_code == 302  # signed out everywhere, not only in the poll
+
+
+@pytest.mark.parametrize("state", ["locked", "open", "expired"])
+def test_the_poll_reads_on_the_driver_the_row_sqlalchemy_would_give(db, backend, state):
+    """PostgreSQL's poll skips SQLAlchemy's result (app/courses/timer.py): the values, their types and the UTC
+    of the datetimes must be the same."""
+    if backend != "postgresql":
+        pytest.skip("on SQLite the poll goes through SQLAlchemy Core")
+    course, _ = gated_course()
+    course.sence.exempt_group_ids = [7, 9]
+    user = make_user("participant")
+    enroll(course, user)
+    started = {"locked": None, "open": 30, "expired": 200}[state]
+    if started is not None:
+        open_session(user, course, started_minutes_ago=started)
+    db.session.commit()
+    params = {"user_id": user.id, "course_id": course.id, "session_version": None}
+
+    with db.engine.connect() as connection:
+        expected = list(connection.execute(_QUERY, params).first())
+    row = _poll_row(params)
+
+    assert row == expected and [type(value) for value in row] == [type(value) for value in expected]
+    assert expected[4] == [7, 9]
+    assert all(value.tzinfo is UTC for value in row[6:8] if value is not None)  # not the server's zone
